@@ -1,0 +1,64 @@
+"""The ``snaptex`` command: one entry point, subcommands dispatched lazily.
+
+Each subcommand lives with the package that owns it and parses its own arguments, so
+``snaptex ocr`` never imports Qt and ``snaptex`` (the app) never imports torch.
+"""
+
+from __future__ import annotations
+
+import importlib
+import sys
+
+# name -> (module:function taking argv, one-line help). Order is the order in --help.
+SUBCOMMANDS: dict[str, tuple[str, str]] = {
+    "app": ("desktop_app.app:main", "run the tray app (the default)"),
+    "snip": ("desktop_app.app:snip_main",
+             "ask the running app to snip a region (bind this to a shortcut)"),
+    "ocr": ("model.ocr:main", "print LaTeX for image files (or - for stdin)"),
+    "worker": ("model.worker:main", "run the inference worker on stdin/stdout"),
+    "train": ("training.train:main", "train or fine-tune a model from a recipe"),
+    "eval": ("training.evaluate:main", "evaluate one or two models on a data set"),
+    "render": ("training.render:main", "render LaTeX formulas to training images"),
+    "bench": ("model.bench:main", "measure latency, cold start and memory"),
+}
+
+USAGE = """usage: snaptex [SUBCOMMAND] [ARGS...]
+
+Snip an equation, get clean LaTeX on the clipboard, offline.
+
+subcommands:
+{table}
+
+With no subcommand, runs the tray app (`snaptex --capture` snips at once).
+`snaptex SUBCOMMAND --help` describes each one.
+"""
+
+
+def usage() -> str:
+    width = max(map(len, SUBCOMMANDS))
+    table = "\n".join(f"  {name:<{width}}  {help_}"
+                      for name, (_, help_) in SUBCOMMANDS.items())
+    return USAGE.format(table=table)
+
+
+def _resolve(target: str):
+    module_name, func_name = target.split(":")
+    return getattr(importlib.import_module(module_name), func_name)
+
+
+def main(argv: list[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    if argv and argv[0] in ("-h", "--help", "help"):
+        print(usage())
+        return 0
+    if argv and argv[0] in ("-V", "--version"):
+        from desktop_app import __version__
+
+        print(f"snaptex {__version__}")
+        return 0
+    name = argv.pop(0) if argv and argv[0] in SUBCOMMANDS else "app"
+    return int(_resolve(SUBCOMMANDS[name][0])(argv) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""SnapTeX training: recipes, data, rendering, evaluation. May import ``model``."""
