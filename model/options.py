@@ -1,0 +1,74 @@
+"""Inference options and results: plain frozen dataclasses, standard library only.
+
+The desktop app builds :class:`InferenceOptions` from its settings and sends them with
+each request; the worker holds no per-user state. :class:`Prediction` is what comes back.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field, fields
+from typing import Any
+
+# The seed tutorial's prompt, verbatim: T5Gemma-2 fine-tunes expect exactly this.
+SEED_PROMPT = "<start_of_image> Convert this equation image to LaTeX. Output only LaTeX."
+
+
+@dataclass(frozen=True)
+class InferenceOptions:
+    """How to decode one image. Defaults favour speed; ``seed()`` gives the tutorial's."""
+
+    num_beams: int = 1
+    max_new_tokens: int = 512
+    repetition_penalty: float = 1.0
+    no_repeat_ngram_size: int = 0
+    length_penalty: float = 1.0
+    prompt: str = SEED_PROMPT
+    preprocess: bool = True  # flatten/invert/crop/upscale real snips
+
+    @classmethod
+    def seed(cls) -> InferenceOptions:
+        """The tutorial's generation settings (beam search with repetition penalties)."""
+        return cls(num_beams=4, repetition_penalty=1.2, no_repeat_ngram_size=8)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> InferenceOptions:
+        """Build from a protocol ``options`` object; unknown keys are ignored."""
+        known = {f.name: f.type for f in fields(cls)}
+        values = {k: v for k, v in data.items() if k in known}
+        options = cls(**values)
+        options.validate()
+        return options
+
+    def validate(self) -> None:
+        if not 1 <= int(self.num_beams) <= 16:
+            raise ValueError("num_beams must be between 1 and 16")
+        if not 1 <= int(self.max_new_tokens) <= 2048:
+            raise ValueError("max_new_tokens must be between 1 and 2048")
+        if float(self.repetition_penalty) <= 0:
+            raise ValueError("repetition_penalty must be positive")
+        if int(self.no_repeat_ngram_size) < 0:
+            raise ValueError("no_repeat_ngram_size must be >= 0")
+
+    def to_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One recognised image.
+
+    ``latex`` is cleaned and ready to paste; ``latex_raw`` is the model's text as
+    decoded. ``confidence`` is in [0, 1]: the geometric-mean token probability.
+    """
+
+    latex: str
+    latex_raw: str
+    confidence: float
+    n_tokens: int
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    warnings: tuple[str, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        data["warnings"] = list(self.warnings)
+        return data
