@@ -1,0 +1,86 @@
+"""Offline LaTeX preview: matplotlib's mathtext rendered to a QImage.
+
+mathtext covers the usual equation subset (fractions, roots, scripts, Greek, big
+operators, accents, \\left/\\right). ``to_mathtext`` rewrites common commands it lacks;
+whatever still fails raises PreviewError with a one-line reason for the popup.
+matplotlib is imported on first use only, so starting the app stays quick.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+
+from PySide6.QtGui import QImage
+
+logger = logging.getLogger(__name__)
+
+
+class PreviewError(ValueError):
+    """mathtext cannot draw this LaTeX; the message says why in one line."""
+
+
+# (pattern, replacement) applied in order; each exists because mathtext rejects the
+# left-hand side while the right-hand side renders the same maths.
+_REWRITES: tuple[tuple[str, str], ...] = (
+    (r"\\(displaystyle|textstyle|scriptstyle|limits|nolimits|nonumber|notag)\b\s*", ""),
+    (r"\\[dt]frac\b", r"\\frac"),
+    (r"\\(text|textrm|textnormal|mbox|mathrm|operatorname)\s*\{", r"\\mathrm{"),
+    (r"\\textbf\s*\{", r"\\mathbf{"),
+    (r"\\textit\s*\{", r"\\mathit{"),
+    (r"\\(boldsymbol|bm)\s*\{", r"\\mathbf{"),
+    # Environments have no mathtext form: keep their cells, drop the wrapper.
+    (r"\\begin\s*\{[a-zA-Z*]+\}(\s*\{[lcr|\s]*\})?", ""),  # array column spec too
+    (r"\\end\s*\{[a-zA-Z*]+\}", ""),
+    (r"\\(big|Big|bigg|Bigg)[lrm]?\b\s*", ""),
+    (r"\\\\", r"\\quad "),  # line breaks: show the rows side by side
+    (r"(?<!\\)&", r"\\quad "),
+    (r"\\(hline|cr)\b", ""),
+    (r"\s+", " "),
+)
+
+
+def to_mathtext(latex: str) -> str:
+    """Rewrite LaTeX into the subset mathtext parses (pure; table-tested)."""
+    text = latex.strip()
+    for pattern, replacement in _REWRITES:
+        text = re.sub(pattern, replacement, text)
+    return text.strip()
+
+
+def render(latex: str, font_pt: float = 20.0, color: str = "#1d1d1f",
+           device_pixel_ratio: float = 1.0) -> QImage:
+    """The formula as a transparent image at the screen's pixel ratio."""
+    text = to_mathtext(latex)
+    if not text:
+        raise PreviewError("nothing to preview")
+    from matplotlib.font_manager import FontProperties
+    from matplotlib.mathtext import math_to_image
+
+    buffer = io.BytesIO()
+    try:
+        math_to_image(f"${text}$", buffer, prop=FontProperties(size=font_pt),
+                      dpi=96 * device_pixel_ratio, format="png", color=color)
+    except Exception as exc:  # mathtext raises ValueError or pyparsing errors
+        raise PreviewError(_first_line(exc)) from None
+    image = QImage.fromData(buffer.getvalue(), "PNG")
+    if image.isNull():
+        raise PreviewError("the preview image could not be decoded")
+    image.setDevicePixelRatio(device_pixel_ratio)
+    return image
+
+
+def _first_line(exc: Exception) -> str:
+    lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
+    # mathtext's message ends with the parser's reason, e.g. "Unknown symbol: \\foo".
+    reason = next((line for line in reversed(lines) if ":" in line), lines[-1] if lines else "")
+    return re.sub(r"^ParseFatalException:\s*", "", reason)[:160] or type(exc).__name__
+
+
+def warm_up() -> None:
+    """Import matplotlib and build its font cache while the app is idle."""
+    try:
+        render("x")
+    except PreviewError:
+        logger.exception("preview warm-up failed")

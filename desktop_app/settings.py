@@ -1,0 +1,153 @@
+"""One declarative SETTINGS table feeding defaults, QSettings persistence, CLI flags
+and the settings dialog (normcap's pattern, with snake_case keys throughout)."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+from dataclasses import dataclass
+from typing import Any
+
+from PySide6.QtCore import QObject, QSettings, Signal
+
+from desktop_app import APP_ID, __version__
+from desktop_app.formatting import Style
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Setting:
+    key: str
+    type: type
+    default: Any
+    label: str
+    help: str
+    choices: tuple[str, ...] = ()
+    minimum: int = 0
+    maximum: int = 0
+    is_path: bool = False
+    cli: bool = True
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.key.replace("_", "-")
+
+
+def _default_threads() -> int:
+    # Leave a core for the UI and the rest of the desktop.
+    return max(1, (os.cpu_count() or 2) - 1)
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting("model_dir", str, "", "Model folder",
+            "Folder with a saved model; empty uses the bundled model.", is_path=True),
+    Setting("device", str, "auto", "Device", "Where the model runs.",
+            choices=("auto", "cpu", "cuda", "mps")),
+    Setting("output_format", str, Style.RAW.value, "Output format",
+            "Delimiters around the LaTeX copied to the clipboard.",
+            choices=tuple(s.value for s in Style)),
+    Setting("num_beams", int, 1, "Beams",
+            "Beam search width: 1 is fastest, 4 is often a little more accurate.",
+            minimum=1, maximum=16),
+    Setting("max_new_tokens", int, 512, "Max tokens",
+            "Longest LaTeX the model may produce, in tokens.", minimum=16, maximum=2048),
+    Setting("threads", int, _default_threads(), "CPU threads",
+            "Threads the worker may use on CPU.", minimum=1, maximum=256),
+    Setting("request_timeout_s", int, 180, "Timeout (s)",
+            "A recognition taking longer restarts the worker.", minimum=5, maximum=3600),
+    Setting("capture_method", str, "auto", "Capture method",
+            "Screen grabber: auto picks the first that works here.",
+            choices=("auto", "qt", "mss")),
+    Setting("clipboard_method", str, "auto", "Clipboard method",
+            "Clipboard writer: auto tries pyperclip, then Qt.",
+            choices=("auto", "pyperclip", "qt")),
+    Setting("start_at_login", bool, False, "Start at login",
+            "Start SnapTeX in the tray when you log in."),
+    Setting("history_size", int, 500, "History size",
+            "How many results the history keeps (0 keeps none).", minimum=0,
+            maximum=100_000),
+)
+
+BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}
+SETTINGS_VERSION_KEY = "settings_version"
+
+
+def coerce(setting: Setting, raw: Any) -> Any:
+    """A stored or typed value as the setting's type; invalid values fall back to the
+    default (a hand-edited INI file must never crash the app)."""
+    try:
+        if setting.type is bool:
+            value = raw if isinstance(raw, bool) else str(raw).lower() in ("1", "true", "yes", "on")
+        else:
+            value = setting.type(raw)
+    except (TypeError, ValueError):
+        return setting.default
+    if setting.choices and value not in setting.choices:
+        return setting.default
+    if setting.type is int and setting.maximum:
+        value = max(setting.minimum, min(setting.maximum, value))
+    return value
+
+
+def add_cli_flags(parser: argparse.ArgumentParser) -> None:
+    """One optional flag per setting; a flag overrides the stored value for this run."""
+    for s in SETTINGS:
+        if not s.cli:
+            continue
+        if s.type is bool:
+            parser.add_argument(s.flag, dest=s.key, action=argparse.BooleanOptionalAction,
+                                default=None, help=s.help)
+        else:
+            parser.add_argument(s.flag, dest=s.key, type=s.type, default=None,
+                                choices=s.choices or None, help=s.help)
+
+
+def cli_overrides(args: argparse.Namespace) -> dict[str, Any]:
+    return {s.key: getattr(args, s.key) for s in SETTINGS
+            if s.cli and getattr(args, s.key, None) is not None}
+
+
+class Settings(QObject):
+    """Typed access to the table, stored in QSettings; emits only on real changes."""
+
+    value_changed = Signal(str, object)
+
+    def __init__(self, store: QSettings | None = None,
+                 overrides: dict[str, Any] | None = None, parent: QObject | None = None):
+        super().__init__(parent)
+        self._store = store or QSettings(APP_ID, APP_ID)
+        self._overrides = {k: coerce(BY_KEY[k], v) for k, v in (overrides or {}).items()}
+        migrate(self._store)
+
+    def get(self, key: str) -> Any:
+        setting = BY_KEY[key]
+        if key in self._overrides:
+            return self._overrides[key]
+        return coerce(setting, self._store.value(key, setting.default))
+
+    def set(self, key: str, value: Any) -> None:
+        setting = BY_KEY[key]
+        value = coerce(setting, value)
+        old = self.get(key)
+        self._overrides.pop(key, None)  # an explicit choice beats a CLI flag
+        self._store.setValue(key, value)
+        self._store.sync()
+        if value != old:
+            logger.info("setting %s = %r", key, value)
+            self.value_changed.emit(key, value)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {s.key: self.get(s.key) for s in SETTINGS}
+
+    def file_name(self) -> str:
+        return self._store.fileName()
+
+
+def migrate(store: QSettings) -> None:
+    """Bring a stored settings file up to this version (no renames yet: stamp only)."""
+    stored = store.value(SETTINGS_VERSION_KEY, "")
+    if stored != __version__:
+        logger.debug("settings version %r -> %s", stored, __version__)
+        store.setValue(SETTINGS_VERSION_KEY, __version__)

@@ -1,0 +1,1 @@
+"""Widgets: tray, overlays, result popup, history and settings windows."""

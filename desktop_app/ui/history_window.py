@@ -1,0 +1,81 @@
+"""Searchable history of results; one click re-copies an entry."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtWidgets import (QDialog, QHBoxLayout, QLineEdit, QListWidget,
+                               QListWidgetItem, QPushButton, QVBoxLayout, QWidget)
+
+from desktop_app.history import Entry, History
+from desktop_app.ui import icons
+
+logger = logging.getLogger(__name__)
+
+
+class HistoryWindow(QDialog):
+    copy_requested = Signal(str)  # the entry's LaTeX (the controller formats it)
+
+    def __init__(self, history: History, parent: QWidget | None = None):
+        super().__init__(parent)
+        self.history = history
+        self.setWindowTitle("SnapTeX history")
+        self.setWindowIcon(icons.icon())
+        self.resize(640, 480)
+        self.search = QLineEdit(placeholderText="Search LaTeX or model…", clearButtonEnabled=True)
+        self._search_timer = QTimer(self, singleShot=True, interval=200)
+        self._search_timer.timeout.connect(self.refresh)
+        self.search.textChanged.connect(self._search_timer.start)
+        self.list = QListWidget(iconSize=QSize(160, 48), alternatingRowColors=True)
+        self.list.itemActivated.connect(self._copy_item)
+        self.list.itemDoubleClicked.connect(self._copy_item)
+        buttons = QHBoxLayout()
+        buttons.addWidget(QPushButton("Delete", clicked=self._delete_selected))
+        buttons.addStretch()
+        buttons.addWidget(QPushButton("Copy", clicked=self._copy_selected, default=True))
+        layout = QVBoxLayout(self)
+        layout.addWidget(self.search)
+        layout.addWidget(self.list)
+        layout.addLayout(buttons)
+
+    def refresh(self) -> None:
+        self.list.clear()
+        for entry in self.history.search(self.search.text()):
+            self.list.addItem(self._item(entry))
+
+    def open_window(self) -> None:
+        self.refresh()
+        self.show()
+        self.raise_()
+        self.activateWindow()
+
+    @staticmethod
+    def _item(entry: Entry) -> QListWidgetItem:
+        when = dt.datetime.fromtimestamp(entry.created).strftime("%Y-%m-%d %H:%M")
+        confidence = "" if entry.confidence is None else f" · {entry.confidence:.0%}"
+        item = QListWidgetItem(f"{entry.latex}\n{when} · {entry.model or 'model'}{confidence}")
+        item.setData(Qt.ItemDataRole.UserRole, entry.id)
+        item.setToolTip("Double-click to copy")
+        if entry.thumbnail:
+            item.setIcon(QIcon(QPixmap.fromImage(QImage.fromData(entry.thumbnail))))
+        return item
+
+    def _entry_for(self, item: QListWidgetItem | None) -> Entry | None:
+        return None if item is None else self.history.get(item.data(Qt.ItemDataRole.UserRole))
+
+    def _copy_item(self, item: QListWidgetItem) -> None:
+        entry = self._entry_for(item)
+        if entry is not None:
+            self.copy_requested.emit(entry.latex)
+
+    def _copy_selected(self) -> None:
+        self._copy_item(self.list.currentItem())
+
+    def _delete_selected(self) -> None:
+        entry = self._entry_for(self.list.currentItem())
+        if entry is not None:
+            self.history.delete(entry.id)
+            self.refresh()

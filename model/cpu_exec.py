@@ -1,0 +1,260 @@
+"""Run a T5Gemma-2 (or any HF seq2seq model) fast on a CPU.
+
+What matters on a laptop CPU, measured with ``python -m model.shape_bench``:
+
+* bf16 is 5-8x faster than fp32 for matmuls on CPUs with AMX or AVX512-BF16 (oneDNN
+  uses them), but *slower* than fp32 on CPUs without them (bf16 is then emulated).
+  So the dtype is chosen from the CPU flags in ``/proc/cpuinfo``.
+* Threads: one per physical core; hyper-threads and oversubscription only add noise.
+* Static KV cache and ``torch.compile`` are opt-in: they are used only when the model
+  folder's ``snaptex.json`` hint says they were measured faster for that model.
+* HF ``generate`` already runs the encoder once per image and expands its output across
+  beams for encoder-decoder models (checked by tests/speed), so nothing to do there.
+
+The model folder may hold ``snaptex.json`` written by the training tools
+(``training/prune_vocab.py``, ``training/resize_vision.py``); :class:`SnaptexHints` is
+its schema and :func:`read_hints` reads it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+HINTS_FILE = "snaptex.json"
+# Any one of these means bf16 matmuls run natively (AMX tiles or AVX512-BF16 dot products).
+BF16_FLAGS = frozenset({"amx_bf16", "avx512_bf16"})
+DTYPES = ("auto", "bfloat16", "float32")
+
+
+# ----------------------------------------------------------------------------- hints
+
+
+@dataclass
+class CpuHints:
+    """How the model was measured fastest on CPU (``"auto"`` = decide at load time)."""
+
+    dtype: str = "auto"
+    static_cache: bool = False
+    compile: bool = False
+
+
+@dataclass
+class SnaptexHints:
+    """Schema of ``snaptex.json`` in a model folder. Unknown keys are kept in ``extra``.
+
+    ``prune_vocab``: report of ``training/prune_vocab.py`` (kept tokens, coverage...).
+    ``vision_resized_from``: original SigLIP image size if ``training/resize_vision.py``
+    changed it (the model then needs a fine-tune at the new size).
+    """
+
+    prune_vocab: dict[str, Any] | None = None
+    vision_resized_from: int | None = None
+    vision_image_size: int | None = None
+    cpu: CpuHints = field(default_factory=CpuHints)
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        extra = data.pop("extra")
+        return {**extra, **{k: v for k, v in data.items() if v is not None}}
+
+
+def read_hints(folder: str | Path) -> SnaptexHints:
+    """The folder's ``snaptex.json``, or defaults when absent or unreadable (logged)."""
+    path = Path(folder) / HINTS_FILE
+    if not path.is_file():
+        return SnaptexHints()
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+        if not isinstance(data, dict):
+            raise ValueError("not a JSON object")
+        return _hints_from_dict(data)
+    except (OSError, ValueError, TypeError) as exc:
+        logger.warning("ignoring unreadable %s: %s", path, exc)
+        return SnaptexHints()
+
+
+def _hints_from_dict(data: dict[str, Any]) -> SnaptexHints:
+    cpu = data.get("cpu") or {}
+    if not isinstance(cpu, dict):
+        raise ValueError("'cpu' must be an object")
+    dtype = str(cpu.get("dtype", "auto"))
+    if dtype not in DTYPES:
+        raise ValueError(f"cpu.dtype must be one of {DTYPES}, not {dtype!r}")
+    known = {"prune_vocab", "vision_resized_from", "vision_image_size", "cpu"}
+    return SnaptexHints(
+        prune_vocab=data.get("prune_vocab"),
+        vision_resized_from=_optional_int(data.get("vision_resized_from")),
+        vision_image_size=_optional_int(data.get("vision_image_size")),
+        cpu=CpuHints(dtype=dtype, static_cache=bool(cpu.get("static_cache", False)),
+                     compile=bool(cpu.get("compile", False))),
+        extra={k: v for k, v in data.items() if k not in known},
+    )
+
+
+def _optional_int(value: Any) -> int | None:
+    return None if value is None else int(value)
+
+
+def update_hints(folder: str | Path, **changes: Any) -> SnaptexHints:
+    """Merge ``changes`` (top-level fields) into the folder's ``snaptex.json``."""
+    hints = read_hints(folder)
+    for key, value in changes.items():
+        if key == "cpu" and isinstance(value, dict):
+            value = CpuHints(**{**asdict(hints.cpu), **value})
+        if hasattr(hints, key) and key != "extra":
+            setattr(hints, key, value)
+        else:
+            hints.extra[key] = value
+    path = Path(folder) / HINTS_FILE
+    path.write_text(json.dumps(hints.to_dict(), indent=2) + "\n", encoding="utf-8")
+    return hints
+
+
+# ----------------------------------------------------------------------------- CPU
+
+
+def cpu_flags(cpuinfo: str | None = None) -> frozenset[str]:
+    """The feature flags of the first CPU in ``/proc/cpuinfo`` (empty if unreadable)."""
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            return frozenset()  # not Linux: no flags, so fp32 (always correct, maybe slower)
+    for line in cpuinfo.splitlines():
+        key, _, value = line.partition(":")
+        if key.strip() in ("flags", "Features"):
+            return frozenset(value.split())
+    return frozenset()
+
+
+def cpu_supports_bf16(flags: frozenset[str] | None = None) -> bool:
+    """True when bf16 matmuls are native (AMX-BF16 or AVX512-BF16)."""
+    flags = cpu_flags() if flags is None else flags
+    return bool(BF16_FLAGS & flags)
+
+
+def choose_dtype(requested: str = "auto", hinted: str = "auto",
+                 bf16_native: bool | None = None) -> str:
+    """The dtype name to run in: an explicit request wins, then the folder's hint,
+    then bf16 only where the CPU runs it natively (emulated bf16 is slower than fp32)."""
+    for choice in (requested, hinted):
+        if choice not in DTYPES:
+            raise ValueError(f"dtype must be one of {DTYPES}, not {choice!r}")
+        if choice != "auto":
+            return choice
+    native = cpu_supports_bf16() if bf16_native is None else bf16_native
+    return "bfloat16" if native else "float32"
+
+
+def physical_cores(cpuinfo: str | None = None) -> int:
+    """Physical cores (hyper-threads share one core's matmul units); at least 1."""
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            cpuinfo = ""
+    cores = set()
+    physical_id = core_id = None
+    for line in cpuinfo.splitlines():
+        key, _, value = (part.strip() for part in line.partition(":"))
+        if key == "physical id":
+            physical_id = value
+        elif key == "core id":
+            core_id = value
+        elif not key and physical_id is not None and core_id is not None:
+            cores.add((physical_id, core_id))
+            physical_id = core_id = None
+    if physical_id is not None and core_id is not None:
+        cores.add((physical_id, core_id))
+    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    count = len(cores) or available or os.cpu_count() or 1
+    return max(1, min(count, available or count))
+
+
+def configure_threads(threads: int | None = None) -> int:
+    """Set torch's intra-op threads (default: physical cores); returns the number used."""
+    import torch
+
+    count = int(threads) if threads else physical_cores()
+    if count < 1:
+        raise ValueError("threads must be >= 1")
+    torch.set_num_threads(count)
+    logger.info("torch threads: %d", count)
+    return count
+
+
+# ----------------------------------------------------------------------------- model
+
+
+def optimize_for_cpu(model, *, dtype: str = "auto", compile: bool | None = None,
+                     static_cache: bool | None = None, hints: SnaptexHints | None = None):
+    """Prepare ``model`` for CPU inference in place and return it.
+
+    ``dtype``: "auto" (hint, then CPU flags), "bfloat16" or "float32" (or a torch dtype).
+    ``compile``/``static_cache``: None = follow the hints (default off: on 2 cores neither
+    was measured faster for T5Gemma-2 decoding, see the benchmark table in the README).
+    """
+    import torch
+
+    hints = hints or _hints_of(model)
+    name = _dtype_name(dtype)
+    chosen = choose_dtype(name, hints.cpu.dtype)
+    model.eval()
+    model.requires_grad_(False)
+    if model.dtype != getattr(torch, chosen):
+        model.to(getattr(torch, chosen))
+    use_static = hints.cpu.static_cache if static_cache is None else static_cache
+    use_compile = hints.cpu.compile if compile is None else compile
+    generation = getattr(model, "generation_config", None)
+    if generation is not None and (use_static or use_compile):
+        # A static cache has fixed shapes, which is what lets torch.compile avoid recompiling.
+        generation.cache_implementation = "static"
+    elif generation is not None and generation.cache_implementation == "static":
+        generation.cache_implementation = None
+    if generation is not None and use_compile:
+        generation.compile_config = _cpu_compile_config()
+    logger.info("CPU execution: %s, static cache %s, compile %s",
+                chosen, use_static or use_compile, use_compile)
+    return model
+
+
+def _dtype_name(dtype: Any) -> str:
+    text = str(dtype).removeprefix("torch.")
+    return {"bf16": "bfloat16", "fp32": "float32", "float": "float32"}.get(text, text)
+
+
+def _hints_of(model) -> SnaptexHints:
+    folder = getattr(getattr(model, "config", None), "_name_or_path", "") or ""
+    return read_hints(folder) if folder and Path(folder).is_dir() else SnaptexHints()
+
+
+def _cpu_compile_config():
+    from transformers import CompileConfig
+
+    config = CompileConfig(fullgraph=False, dynamic=False, mode="default")
+    # generate() only auto-compiles on accelerators unless told otherwise.
+    config._compile_all_devices = True
+    return config
+
+
+def pooled_tokens(image_size: int, patch_size: int, mm_tokens: int) -> int:
+    """``mm_tokens_per_image`` for SigLIP at ``image_size``: the projector average-pools the
+    patch grid by an integer kernel, so the token grid side must divide the patch grid side.
+    Keeps ``mm_tokens`` when possible (same text-encoder length as trained), else the
+    largest square grid that pools evenly."""
+    if image_size % patch_size:
+        raise ValueError(f"image size {image_size} is not a multiple of patch {patch_size}")
+    patches = image_size // patch_size
+    side = int(round(mm_tokens**0.5))
+    if side * side != mm_tokens or side < 1:
+        raise ValueError(f"mm_tokens_per_image {mm_tokens} is not a square")
+    best = max(d for d in range(1, min(side, patches) + 1) if patches % d == 0)
+    return best * best

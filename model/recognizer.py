@@ -1,0 +1,116 @@
+"""``Recognizer.recognize(image, options) -> Prediction``: the one inference API."""
+
+from __future__ import annotations
+
+import logging
+import math
+import time
+from collections.abc import Callable, Sequence
+
+from PIL import Image
+
+from model.errors import CancelledError
+from model.options import InferenceOptions, Prediction
+from model.postprocess import clean_latex_report
+from model.preprocess import prepare
+
+logger = logging.getLogger(__name__)
+
+ShouldStop = Callable[[], bool]
+
+
+def _stop_criteria(should_stop: ShouldStop | None):
+    """A StoppingCriteria polled between decoding steps (cancel within one token)."""
+    import torch
+    from transformers import StoppingCriteria, StoppingCriteriaList
+
+    class _Cancel(StoppingCriteria):
+        def __call__(self, input_ids, scores, **kwargs):
+            flag = bool(should_stop and should_stop())
+            return torch.full((input_ids.shape[0],), flag, dtype=torch.bool,
+                              device=input_ids.device)
+
+    return StoppingCriteriaList([_Cancel()])
+
+
+class Recognizer:
+    """A loaded model + processor + adapter. Not thread-safe: one request at a time."""
+
+    def __init__(self, model, processor, adapter, info) -> None:
+        self.model = model
+        self.processor = processor
+        self.adapter = adapter
+        self.info = info
+        self.tokenizer = processor.tokenizer
+
+    def recognize(self, image: Image.Image, options: InferenceOptions | None = None,
+                  should_stop: ShouldStop | None = None) -> Prediction:
+        return self.recognize_batch([image], options, should_stop)[0]
+
+    def recognize_batch(self, images: Sequence[Image.Image],
+                        options: InferenceOptions | None = None,
+                        should_stop: ShouldStop | None = None) -> list[Prediction]:
+        options = options or InferenceOptions()
+        t0 = time.perf_counter()
+        pixels = [prepare(im) if options.preprocess else im.convert("RGB") for im in images]
+        inputs = self.adapter.inputs(self.processor, pixels, options.prompt)
+        inputs = {k: v.to(self.model.device) for k, v in inputs.items()}
+        if "pixel_values" in inputs:
+            inputs["pixel_values"] = inputs["pixel_values"].to(self.model.dtype)
+        t1 = time.perf_counter()
+        output = self._generate(inputs, options, should_stop)
+        if should_stop and should_stop():
+            raise CancelledError("cancelled")
+        t2 = time.perf_counter()
+        timings = {"preprocess": (t1 - t0) * 1e3, "generate": (t2 - t1) * 1e3}
+        return self._predictions(output, options, timings, len(images))
+
+    def _generate(self, inputs, options: InferenceOptions, should_stop):
+        import torch
+
+        with torch.inference_mode():
+            return self.model.generate(
+                **inputs,
+                num_beams=options.num_beams,
+                max_new_tokens=options.max_new_tokens,
+                repetition_penalty=options.repetition_penalty,
+                no_repeat_ngram_size=options.no_repeat_ngram_size,
+                length_penalty=options.length_penalty,
+                do_sample=False,
+                early_stopping=options.num_beams > 1,
+                stopping_criteria=_stop_criteria(should_stop),
+                output_scores=True,
+                return_dict_in_generate=True,
+            )
+
+    def _predictions(self, output, options, timings, count) -> list[Prediction]:
+        sequences = output.sequences
+        confidences = self._confidences(output, count)
+        texts = self.tokenizer.batch_decode(sequences, skip_special_tokens=True)
+        special = set(self.tokenizer.all_special_ids)
+        per_image = {k: round(v / count, 2) for k, v in timings.items()}
+        predictions = []
+        for text, row, confidence in zip(texts, sequences.tolist(), confidences):
+            cleaned = clean_latex_report(text, options.prompt)
+            predictions.append(Prediction(
+                latex=cleaned.latex, latex_raw=text.strip(), confidence=confidence,
+                n_tokens=sum(1 for t in row if t not in special),
+                timings_ms=dict(per_image), warnings=cleaned.warnings,
+            ))
+        return predictions
+
+    def _confidences(self, output, count: int) -> list[float]:
+        """Geometric-mean probability of the chosen tokens, in [0, 1]."""
+        scores = getattr(output, "sequences_scores", None)
+        if scores is not None:  # beam search: length-normalised log-probability
+            return [round(math.exp(float(s)), 4) for s in scores]
+        transition = self.model.compute_transition_scores(
+            output.sequences, output.scores, normalize_logits=True
+        )
+        pad = self.tokenizer.pad_token_id
+        results = []
+        for row, seq in zip(transition, output.sequences[:, 1:]):
+            keep = [float(s) for s, t in zip(row, seq) if int(t) != pad and math.isfinite(float(s))]
+            mean = sum(keep) / len(keep) if keep else float("-inf")
+            results.append(round(math.exp(mean), 4) if keep else 0.0)
+        return results[:count]

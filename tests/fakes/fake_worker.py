@@ -1,0 +1,121 @@
+"""A stdlib-only stand-in for ``model.worker`` speaking model/protocol.py.
+
+Scripted by flags so worker-client and controller tests run in milliseconds:
+
+  --behaviour ok             answer every predict with a result (after --delay seconds)
+  --behaviour crash          exit(3) when a predict arrives
+  --behaviour garbage        write a non-protocol line before each answer
+  --behaviour error          answer every predict with an ``internal`` error
+  --behaviour never          accept predicts and never answer (nor honour cancel)
+  --behaviour unavailable    report model_unavailable while loading and exit(2)
+  --crash-times N            with a --counter file: crash on the first N starts, then ok
+
+Cancels are honoured during the --delay wait (unless --behaviour never).
+--record FILE appends every request line received, for assertions on what was sent.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import queue
+import sys
+import threading
+import time
+from pathlib import Path
+
+from model import protocol
+from model.protocol import ErrorCode, WorkerState
+
+
+def _parse(argv):
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--behaviour", default="ok")
+    parser.add_argument("--delay", type=float, default=0.0)
+    parser.add_argument("--load-delay", type=float, default=0.0)
+    parser.add_argument("--latex", default="\\frac{a}{b}+{n}")
+    parser.add_argument("--record")
+    parser.add_argument("--counter")
+    parser.add_argument("--crash-times", type=int, default=0)
+    args, _unknown = parser.parse_known_args(argv)  # ignore --model/--device/--threads
+    return args
+
+
+def _effective_behaviour(args) -> str:
+    if not args.counter:
+        return args.behaviour
+    counter = Path(args.counter)
+    starts = int(counter.read_text() or 0) + 1 if counter.exists() else 1
+    counter.write_text(str(starts))
+    return "crash" if starts <= args.crash_times else args.behaviour
+
+
+def _send(data: bytes) -> None:
+    sys.stdout.buffer.write(data)
+    sys.stdout.buffer.flush()
+
+
+def _reader(requests: queue.Queue, cancels: dict, record: str | None) -> None:
+    for line in sys.stdin.buffer:
+        if record:
+            with open(record, "a", encoding="utf-8") as fh:
+                fh.write(line.decode().strip() + "\n")
+        try:
+            request = protocol.parse_request(line)
+        except protocol.ProtocolError as exc:
+            _send(protocol.error(exc.code, str(exc), exc.request_id))
+            continue
+        if request.op is protocol.Op.CANCEL:
+            cancels.setdefault(request.id, threading.Event()).set()
+        else:
+            requests.put(request)
+    requests.put(None)
+
+
+def _answer(request, args, behaviour: str, cancels: dict, count: int) -> None:
+    cancelled = cancels.setdefault(request.id, threading.Event())
+    if behaviour == "never":
+        return
+    if behaviour == "crash":
+        sys.exit(3)
+    if cancelled.wait(args.delay):
+        _send(protocol.error(ErrorCode.CANCELLED, "cancelled", request.id))
+        return
+    if behaviour == "garbage":
+        _send(b"this is not json\n")
+    if behaviour == "error":
+        _send(protocol.error(ErrorCode.INTERNAL, "scripted failure", request.id))
+        return
+    latex = args.latex.replace("{n}", str(count))
+    _send(protocol.result(request.id, {
+        "latex": latex, "latex_raw": latex.replace("{", " { "), "confidence": 0.875,
+        "n_tokens": 7, "timings_ms": {"total": 1.0},
+        "warnings": [], "options": request.options}))
+
+
+def main(argv=None) -> int:
+    args = _parse(sys.argv[1:] if argv is None else argv)
+    behaviour = _effective_behaviour(args)
+    _send(protocol.status(WorkerState.LOADING, model="fake"))
+    time.sleep(args.load_delay)
+    if behaviour == "unavailable":
+        _send(protocol.error(ErrorCode.MODEL_UNAVAILABLE, "no model in /nowhere"))
+        return 2
+    _send(protocol.status(WorkerState.READY, device="cpu", dtype="float32", load_s=0.0))
+    requests: queue.Queue = queue.Queue()
+    cancels: dict = {}
+    threading.Thread(target=_reader, args=(requests, cancels, args.record), daemon=True).start()
+    count = 0
+    while (request := requests.get()) is not None:
+        if request.op is protocol.Op.SHUTDOWN:
+            return 0
+        if request.op is protocol.Op.PING:
+            _send(protocol.pong(request.id))
+        elif request.op is protocol.Op.PREDICT:
+            count += 1
+            _answer(request, args, behaviour, cancels, count)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

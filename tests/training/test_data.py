@@ -1,0 +1,98 @@
+"""Data loading: the shared im2latex folder as a drop-in, pairs folders, mixing."""
+
+import pytest
+from PIL import Image
+
+from training.data import load_split, load_train_eval, mix, select_rows
+from training.recipe import DataSource, Recipe, RecipeError
+
+IM2LATEX = "../shared/data/im2latex-100k"
+
+
+def test_local_folder_is_a_drop_in_for_the_hub_split():
+    from datasets import load_dataset
+
+    ours = load_split(DataSource(IM2LATEX, name="full"), "validation")
+    direct = load_dataset(_shared(), split="validation")
+    assert ours.column_names == ["image", "text"]
+    assert len(ours) == len(direct)
+    assert ours[0]["text"] == direct[0]["text"]
+    assert isinstance(ours[0]["image"], Image.Image)
+
+
+def _shared():
+    from training.recipe import resolve_local
+
+    return str(resolve_local(IM2LATEX))
+
+
+def test_select_rows_is_the_tutorials_shuffle_then_select():
+    from datasets import load_dataset
+
+    raw = load_dataset(_shared(), split="train")
+    expected = raw.shuffle(seed=42).select(range(10))["text"]
+    ours = select_rows(load_split(DataSource(IM2LATEX), "train"), 10, 42)["text"]
+    assert ours == expected
+
+
+def test_asking_for_more_rows_than_exist_uses_all(tmp_path):
+    pairs = _pair_folder(tmp_path, 3)
+    assert len(select_rows(load_split(DataSource(str(pairs)), "test"), 10, 1)) == 3
+
+
+def _pair_folder(root, count):
+    folder = root / "pairs"
+    folder.mkdir()
+    for i in range(count):
+        Image.new("RGB", (40, 20), "white").save(folder / f"{i:02d}.png")
+        (folder / f"{i:02d}.tex").write_text(f"x_{i}\n")
+    (folder / "notes.txt").write_text("not a label: no image")
+    Image.new("RGB", (4, 4)).save(folder / "unlabelled.png")
+    return folder
+
+
+def test_pair_folder(tmp_path):
+    dataset = load_split(DataSource(str(_pair_folder(tmp_path, 3))), "test")
+    assert dataset["text"] == ["x_0", "x_1", "x_2"]
+    assert dataset[0]["image"].size == (40, 20)
+
+
+def test_renamed_columns_and_missing_columns(tmp_path):
+    from datasets import Dataset, Image as ImageFeature
+
+    folder = tmp_path / "custom"
+    png = tmp_path / "a.png"
+    Image.new("RGB", (8, 8)).save(png)
+    data = Dataset.from_dict({"img": [str(png)], "latex": ["y"]})
+    data.cast_column("img", ImageFeature()).to_parquet(str(folder / "train" / "0.parquet"))
+    renamed = load_split(DataSource(str(folder), image_column="img", text_column="latex"),
+                         "train")
+    assert renamed.column_names == ["image", "text"]
+    with pytest.raises(RecipeError, match="lacks column"):
+        load_split(DataSource(str(folder)), "train")
+
+
+def test_missing_split_is_a_clear_error():
+    with pytest.raises(RecipeError, match="cannot load split"):
+        load_split(DataSource(IM2LATEX), "nonexistent")
+
+
+def test_mixing_by_weight_uses_every_source(tmp_path):
+    from datasets import Dataset
+
+    a = Dataset.from_dict({"text": ["a"] * 5})
+    b = Dataset.from_dict({"text": ["b"] * 20})
+    mixed = mix([a, b], [1.0, 1.0], seed=0)
+    texts = mixed["text"]
+    assert texts.count("a") >= 5 and texts.count("b") == 20  # all_exhausted: nothing dropped
+
+
+def test_load_train_eval_selects_each_source():
+    recipe = Recipe.from_dict({
+        "name": "t", "model": "m",
+        "datasets": [{"path": IM2LATEX, "train_rows": 6, "eval_rows": 4},
+                     {"path": IM2LATEX, "train_rows": 2, "eval_split": None, "weight": 3}],
+    })
+    train, evaluation = load_train_eval(recipe)
+    assert len(evaluation) == 4
+    assert len(train) >= 8

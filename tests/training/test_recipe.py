@@ -1,0 +1,157 @@
+"""Recipes: the A100 reproduction is exactly the tutorial's; overrides and errors."""
+
+import json
+
+import pytest
+
+from model.options import SEED_PROMPT
+from training.recipe import (
+    Recipe,
+    RecipeError,
+    apply_overrides,
+    available_recipes,
+    load_recipe,
+    parse_assignment,
+    resolve_local,
+)
+from training.train import build_parser, main, recipe_from_args
+
+A100 = load_recipe("t5gemma2-a100")
+
+
+@pytest.mark.parametrize(("field", "expected"), [
+    ("model", "google/t5gemma-2-270m-270m"),
+    ("build", None),
+    ("dtype", "bfloat16"),
+    ("processor_use_fast", True),
+    ("prompt", SEED_PROMPT),
+    ("seed", 42),
+    ("tf32", True),
+    ("device", "cuda"),
+    ("max_target_length", 256),
+    ("preprocess", False),
+    ("letterbox", None),
+    ("freeze", ()),
+    ("targets_add_eos", False),
+    ("collator", None),
+])
+def test_a100_recipe_fields(field, expected):
+    assert getattr(A100, field) == expected
+
+
+def test_a100_recipe_data_is_the_tutorials_selection():
+    (source,) = A100.datasets
+    assert (source.path, source.name) == ("linxy/LaTeX_OCR", "full")
+    assert (source.train_split, source.train_rows) == ("train", 1000)
+    assert (source.eval_split, source.eval_rows) == ("validation", 200)
+    assert source.shuffle_seed == 42
+
+
+def test_a100_training_arguments_are_the_tutorials():
+    assert A100.training_args == {
+        "num_train_epochs": 1, "per_device_train_batch_size": 8,
+        "gradient_accumulation_steps": 1, "learning_rate": 1e-4, "warmup_steps": 15,
+        "lr_scheduler_type": "linear", "bf16": True, "tf32": True,
+        "gradient_checkpointing": True, "eval_strategy": "no", "save_strategy": "no",
+        "predict_with_generate": False, "remove_unused_columns": False,
+        "logging_steps": 10, "report_to": "none",
+    }
+
+
+def test_every_bundled_recipe_loads():
+    names = available_recipes()
+    assert {"t5gemma2-a100", "debug-tiny-cpu"} <= set(names)
+    for name in names:
+        assert load_recipe(name).name == name
+
+
+@pytest.mark.parametrize(("data", "message"), [
+    ({"name": "x", "model": "m", "datasets": ["d"], "learning_rate": 1}, "unknown recipe"),
+    ({"name": "x", "datasets": ["d"]}, "neither"),
+    ({"name": "x", "model": "m"}, "no datasets"),
+    ({"name": "x", "build": "nocolon", "datasets": ["d"]}, "module:function"),
+    ({"name": "x", "model": "m", "datasets": [{"path": "d", "rows": 3}]}, "dataset entry"),
+    ({"name": "x", "model": "m", "datasets": [{"name": "full"}]}, "needs a 'path'"),
+    ({"name": "x", "model": "m", "datasets": ["d"], "device": "tpu"}, "device"),
+    ({"name": "x", "model": "m", "datasets": [{"path": "d", "weight": 0}]}, "positive"),
+])
+def test_bad_recipes_are_clear_errors(data, message):
+    with pytest.raises(RecipeError, match=message):
+        Recipe.from_dict(data)
+
+
+def test_dotted_overrides():
+    data = {"a": 1, "training_args": {"lr": 1}, "datasets": [{"path": "p", "rows": 1}]}
+    out = apply_overrides(data, {"training_args.lr": 2, "datasets.0.rows": 5,
+                                 "training_args.new": True, "a": None})
+    assert out == {"a": 1, "training_args": {"lr": 2, "new": True},
+                   "datasets": [{"path": "p", "rows": 5}]}
+    assert data["training_args"] == {"lr": 1}  # the input is not modified
+    with pytest.raises(RecipeError, match="no list entry"):
+        apply_overrides(data, {"datasets.3.rows": 1})
+
+
+@pytest.mark.parametrize(("text", "expected"), [
+    ("training_args.max_steps=2", ("training_args.max_steps", 2)),
+    ("freeze=[\"vision_tower\"]", ("freeze", ["vision_tower"])),
+    ("prompt=null", ("prompt", None)),
+    ("model=some/dir", ("model", "some/dir")),
+    ("preprocess=true", ("preprocess", True)),
+])
+def test_parse_assignment(text, expected):
+    assert parse_assignment(text) == expected
+
+
+def test_parse_assignment_rejects_missing_equals():
+    with pytest.raises(RecipeError):
+        parse_assignment("max_steps")
+
+
+def test_cli_overrides_keep_the_tutorials_selection():
+    args = build_parser().parse_args([
+        "--dataset", "../shared/data/im2latex-100k", "--model", "some/local",
+        "--device", "cpu", "--max-steps", "3", "--set", "training_args.learning_rate=5e-5"])
+    recipe = recipe_from_args(args)
+    (source,) = recipe.datasets
+    assert source.path == "../shared/data/im2latex-100k"
+    assert source.name is None  # a local folder has no hub config
+    assert (source.train_rows, source.eval_rows, source.shuffle_seed) == (1000, 200, 42)
+    assert recipe.model == "some/local" and recipe.device == "cpu"
+    assert recipe.training_args["max_steps"] == 3
+    assert recipe.training_args["learning_rate"] == 5e-5
+    assert recipe.training_args["num_train_epochs"] == 1  # the rest untouched
+
+
+def test_shared_data_resolves_from_the_repo_not_the_cwd(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    found = resolve_local("../shared/data/im2latex-100k")
+    assert found is not None and (found / "train").is_dir()
+    assert resolve_local("linxy/LaTeX_OCR") is None
+
+
+def test_a100_recipe_fails_early_and_clearly_without_gpu_or_hub(capsys, monkeypatch):
+    import torch
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    assert main(["--recipe", "t5gemma2-a100"]) == 2
+    err = capsys.readouterr().err
+    assert "needs a CUDA GPU" in err and "--device cpu" in err
+    assert "--model LOCAL_DIR" in err and "--dataset LOCAL_DIR" in err
+    assert "Traceback" not in err
+
+
+def test_missing_local_folder_is_a_clear_error(capsys):
+    code = main(["--recipe", "debug-tiny-cpu", "--dataset", "./no/such/folder"])
+    assert code == 2
+    assert "no dataset folder at ./no/such/folder" in capsys.readouterr().err
+
+
+def test_print_recipe_is_json(capsys):
+    assert main(["--recipe", "t5gemma2-a100", "--print-recipe"]) == 0
+    assert json.loads(capsys.readouterr().out)["name"] == "t5gemma2-a100"
+
+
+def test_unknown_recipe_lists_the_bundled_ones(capsys):
+    assert main(["--recipe", "nope"]) == 2
+    assert "t5gemma2-a100" in capsys.readouterr().err

@@ -1,0 +1,276 @@
+"""Training recipes: one dataclass, stored as JSON, read by the one training entry point.
+
+A recipe is data, not a code path: ``training/recipes/t5gemma2-a100.json`` reproduces the
+seed tutorial exactly, and every other recipe (a frozen vision tower, letterboxed
+images, more data, a model built from scratch) reuses the same loader, collator and
+trainer by changing fields here. Hooks that need code are named as ``"module:attr"``
+strings (``build``, ``collator``) so a new model plugs in without editing this package.
+"""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import json
+import logging
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Any
+
+from model.options import SEED_PROMPT
+
+logger = logging.getLogger(__name__)
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+RECIPES_DIR = Path(__file__).resolve().parent / "recipes"
+DEFAULT_RECIPE = "t5gemma2-a100"
+
+
+class RecipeError(ValueError):
+    """A recipe or an override that cannot be used; ``str()`` is a one-line message."""
+
+
+@dataclass(frozen=True)
+class DataSource:
+    """One data set: a hub id or a local folder in the im2latex parquet shape.
+
+    ``train_rows``/``eval_rows`` reproduce the tutorial's
+    ``split.shuffle(seed=shuffle_seed).select(range(rows))``; ``None`` keeps every row.
+    ``weight`` is this source's share of the training mix when there are several.
+    ``name`` is the hub config (``"full"``); local folders have no configs.
+    """
+
+    path: str
+    name: str | None = None
+    weight: float = 1.0
+    train_split: str = "train"
+    eval_split: str | None = "validation"
+    train_rows: int | None = None
+    eval_rows: int | None = None
+    shuffle_seed: int | None = 42
+    image_column: str = "image"
+    text_column: str = "text"
+
+
+@dataclass(frozen=True)
+class Recipe:
+    """Everything one training run needs. See ``training/recipes/*.json`` for examples.
+
+    Model: ``model`` (hub id or folder, loaded with the Auto classes) or ``build``
+    (``"module:function"``, called as ``function(recipe) -> (model, processor)``; it may
+    read ``model`` and ``build_args``). Inputs: ``prompt`` is the text given with each
+    image (``None`` for pixel-only vision-encoder-decoder models). ``preprocess`` runs
+    ``model.preprocess.prepare`` on training images so training and inference see the
+    same pixels; ``letterbox`` pads them to a width/height ratio
+    (``model.preprocess.letterbox``; inference must then letterbox too). ``collator``
+    (``"module:attr"``, called as ``attr(processor=..., recipe=..., **collator_args)``)
+    replaces the built-in collators.
+    ``training_args`` go to ``Seq2SeqTrainingArguments`` unchanged.
+    """
+
+    name: str
+    description: str = ""
+    model: str | None = None
+    build: str | None = None
+    build_args: dict[str, Any] = field(default_factory=dict)
+    dtype: str = "auto"  # "bfloat16", "float32", "float16" or "auto" (the checkpoint's)
+    processor_use_fast: bool = True
+    pad_token: str = "<pad>"  # added (and embeddings resized) only when missing
+    freeze: tuple[str, ...] = ()  # parameter-name substrings to freeze, e.g. "vision_tower"
+    prompt: str | None = SEED_PROMPT
+    datasets: tuple[DataSource, ...] = ()
+    preprocess: bool = False
+    letterbox: float | None = None  # pad images to this width/height ratio, never squash
+    max_target_length: int = 256
+    label_padding: str = "longest"  # or "max_length"; padding is masked to -100 either way
+    targets_add_eos: bool = False  # append EOS to targets (the tutorial does not)
+    collator: str | None = None
+    collator_args: dict[str, Any] = field(default_factory=dict)
+    seed: int = 42
+    device: str = "auto"  # "cuda" makes the recipe refuse to start without a GPU
+    tf32: bool = False
+    output_dir: str | None = None  # default: runs/<name> under the current directory
+    training_args: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        _validate(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Recipe:
+        """Build from parsed JSON; unknown keys are an error (typos must not be ignored)."""
+        _reject_unknown(cls, data, "recipe")
+        values = dict(data)
+        sources = values.get("datasets") or []
+        if isinstance(sources, (str, dict)):
+            sources = [sources]
+        values["datasets"] = tuple(_data_source(s) for s in sources)
+        values["freeze"] = tuple(values.get("freeze") or ())
+        try:
+            return cls(**values)
+        except TypeError as exc:
+            raise RecipeError(f"recipe is incomplete: {exc}") from None
+
+    def to_dict(self) -> dict[str, Any]:
+        data = dataclasses.asdict(self)
+        data["datasets"] = [dataclasses.asdict(s) for s in self.datasets]
+        data["freeze"] = list(self.freeze)
+        return data
+
+    @property
+    def init_source(self) -> str:
+        """What the weights come from, for logs and messages."""
+        return f"build {self.build}" if self.build else str(self.model)
+
+
+def _data_source(spec: str | dict[str, Any]) -> DataSource:
+    if isinstance(spec, str):
+        return DataSource(path=spec)
+    if not isinstance(spec, dict) or "path" not in spec:
+        raise RecipeError("each entry of 'datasets' needs a 'path' (hub id or folder)")
+    _reject_unknown(DataSource, spec, "dataset entry")
+    return DataSource(**spec)
+
+
+def _reject_unknown(cls: type, data: dict[str, Any], what: str) -> None:
+    known = {f.name for f in fields(cls)}
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise RecipeError(f"unknown {what} field(s): {', '.join(unknown)}")
+
+
+def _validate(recipe: Recipe) -> None:
+    if not recipe.model and not recipe.build:
+        raise RecipeError(f"recipe {recipe.name!r} names neither 'model' nor 'build'")
+    if recipe.build and ":" not in recipe.build:
+        raise RecipeError(f"'build' must look like 'module:function', got {recipe.build!r}")
+    if recipe.collator and ":" not in recipe.collator:
+        raise RecipeError(f"'collator' must look like 'module:attr', got {recipe.collator!r}")
+    if recipe.device not in ("auto", "cpu", "cuda"):
+        raise RecipeError(f"device must be auto, cpu or cuda, got {recipe.device!r}")
+    if recipe.dtype not in ("auto", "bfloat16", "float16", "float32"):
+        raise RecipeError(f"dtype must be auto, bfloat16, float16 or float32, got {recipe.dtype!r}")
+    if recipe.label_padding not in ("longest", "max_length"):
+        raise RecipeError("label_padding must be 'longest' or 'max_length'")
+    if not recipe.datasets:
+        raise RecipeError(f"recipe {recipe.name!r} has no datasets")
+    if recipe.letterbox is not None and recipe.letterbox <= 0:
+        raise RecipeError("letterbox must be a positive width/height ratio")
+    if any(s.weight <= 0 for s in recipe.datasets):
+        raise RecipeError("dataset weights must be positive")
+    if recipe.prompt is not None and "<start_of_image>" not in recipe.prompt \
+            and recipe.collator is None:
+        logger.warning("prompt has no <start_of_image>; prompted models need one per image")
+
+
+# -- loading -------------------------------------------------------------------
+
+
+def available_recipes() -> list[str]:
+    return sorted(p.stem for p in RECIPES_DIR.glob("*.json"))
+
+
+def recipe_path(name_or_path: str) -> Path:
+    """A bundled recipe name (``t5gemma2-a100``) or a path to a JSON file."""
+    path = Path(name_or_path)
+    if path.suffix == ".json" or path.exists():
+        if not path.is_file():
+            raise RecipeError(f"no recipe file at {name_or_path}")
+        return path
+    bundled = RECIPES_DIR / f"{name_or_path}.json"
+    if not bundled.is_file():
+        raise RecipeError(
+            f"unknown recipe {name_or_path!r}; bundled: {', '.join(available_recipes())}"
+        )
+    return bundled
+
+
+def read_recipe_dict(name_or_path: str) -> dict[str, Any]:
+    path = recipe_path(name_or_path)
+    try:
+        data = json.loads(path.read_text(encoding="utf-8"))
+    except json.JSONDecodeError as exc:
+        raise RecipeError(f"{path} is not valid JSON: {exc}") from None
+    if not isinstance(data, dict):
+        raise RecipeError(f"{path} must hold a JSON object")
+    data.setdefault("name", path.stem)
+    return data
+
+
+def load_recipe(name_or_path: str, overrides: dict[str, Any] | None = None) -> Recipe:
+    """Read a recipe and apply ``overrides`` (dotted keys, see :func:`apply_overrides`)."""
+    data = read_recipe_dict(name_or_path)
+    return Recipe.from_dict(apply_overrides(data, overrides or {}))
+
+
+# -- overrides -----------------------------------------------------------------
+
+
+def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
+    """Return a copy of ``data`` with dotted keys set: ``training_args.max_steps=2``.
+
+    ``datasets.0.train_rows`` addresses a list entry; ``None`` values are skipped so
+    optional CLI flags can be passed straight through.
+    """
+    result = copy.deepcopy(data)
+    for key, value in overrides.items():
+        if value is not None:
+            _set_dotted(result, key, value)
+    return result
+
+
+def _set_dotted(data: dict[str, Any], key: str, value: Any) -> None:
+    *parents, last = key.split(".")
+    node: Any = data
+    for part in parents:
+        if isinstance(node, list):
+            node = node[_list_index(node, part, key)]
+        else:
+            node = node.setdefault(part, {})
+        if not isinstance(node, (dict, list)):
+            raise RecipeError(f"cannot set {key!r}: {part!r} is not an object")
+    if isinstance(node, list):
+        node[_list_index(node, last, key)] = value
+    else:
+        node[last] = value
+
+
+def _list_index(node: list[Any], part: str, key: str) -> int:
+    if not part.isdigit() or int(part) >= len(node):
+        raise RecipeError(f"cannot set {key!r}: no list entry {part!r}")
+    return int(part)
+
+
+def parse_assignment(text: str) -> tuple[str, Any]:
+    """``KEY=VALUE`` from ``--set``; VALUE is JSON when it parses (``2``, ``true``)."""
+    key, sep, raw = text.partition("=")
+    if not sep or not key.strip():
+        raise RecipeError(f"--set expects KEY=VALUE, got {text!r}")
+    try:
+        value = json.loads(raw)
+    except json.JSONDecodeError:
+        value = raw
+    return key.strip(), value
+
+
+# -- paths -----------------------------------------------------------------------
+
+
+def resolve_local(path_or_id: str) -> Path | None:
+    """The local folder ``path_or_id`` names, or ``None`` when it is a hub id.
+
+    Relative paths are tried against the current directory first, then the repository
+    root, so recipes can say ``../shared/data/im2latex-100k`` and still work when run
+    from anywhere.
+    """
+    candidate = Path(path_or_id).expanduser()
+    if candidate.is_absolute():
+        return candidate if candidate.exists() else None
+    for base in (Path.cwd(), REPO_ROOT):
+        if (base / candidate).exists():
+            return (base / candidate).resolve()
+    return None
+
+
+def looks_like_path(text: str) -> bool:
+    """A string meant as a folder (so a missing one is an error, not a hub id)."""
+    return text.startswith((".", "/", "~")) or text.count("/") > 1 or "\\" in text

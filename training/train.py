@@ -1,0 +1,307 @@
+"""``snaptex train``: run a training recipe with ``Seq2SeqTrainer``.
+
+One entry point for every recipe (``training/recipes/*.json``). The steps below are
+the seed tutorial's, in its order; what differs between recipes is data in the recipe.
+
+Examples::
+
+    snaptex train --recipe t5gemma2-a100                     # the A100 reproduction
+    snaptex train --recipe t5gemma2-a100 --dataset ../shared/data/im2latex-100k \\
+        --model /path/to/t5gemma-2-270m-270m                 # offline, same recipe
+    snaptex train --recipe debug-tiny-cpu                    # a 2-step CPU smoke run
+    accelerate launch -m training.train --recipe t5gemma2-a100   # several GPUs/nodes
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+from pathlib import Path
+from typing import Any
+
+from training import preflight
+from training.collators import import_object, make_collator, tokenizer_of
+from training.data import load_train_eval
+from training.recipe import (
+    DEFAULT_RECIPE,
+    Recipe,
+    RecipeError,
+    available_recipes,
+    load_recipe,
+    parse_assignment,
+    read_recipe_dict,
+    resolve_local,
+)
+
+logger = logging.getLogger(__name__)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="snaptex train", description="Train or fine-tune a model from a recipe.",
+        epilog="Several GPUs or nodes: `accelerate launch -m training.train ...` or "
+               "`torchrun --nproc-per-node N -m training.train ...` (no code change).",
+    )
+    add = parser.add_argument
+    add("--recipe", default=DEFAULT_RECIPE,
+        help=f"bundled recipe name or JSON file (default {DEFAULT_RECIPE})")
+    add("--model", help="hub id or local folder to start from (replaces the recipe's)")
+    add("--dataset", help="hub id or local folder in the im2latex shape (replaces all)")
+    add("--dataset-config", help="hub config of --dataset (e.g. full)")
+    add("--device", choices=("auto", "cpu", "cuda"), help="override the recipe's device")
+    add("--max-steps", type=int, help="stop after N optimiser steps")
+    add("--train-rows", type=int, help="training rows per data set")
+    add("--eval-rows", type=int, help="evaluation rows per data set")
+    add("--output-dir", help="where checkpoints and the final model go")
+    add("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
+        help="override any recipe field, e.g. training_args.learning_rate=5e-5 "
+             "or freeze='[\"vision_tower\"]' (repeatable; VALUE is JSON if it parses)")
+    add("--resume", default="auto",
+        help="'auto' (last checkpoint in the output dir, if any), 'never', or a path")
+    add("--push-to-hub", metavar="REPO_ID",
+        help="upload the saved model and processor to this hub repository")
+    add("--print-recipe", action="store_true", help="print the resolved recipe and exit")
+    add("--list-recipes", action="store_true", help="list the bundled recipes and exit")
+    add("-v", "--verbose", action="store_true", help="debug logging")
+    return parser
+
+
+def recipe_from_args(args: argparse.Namespace) -> Recipe:
+    """The recipe file with the command line's overrides applied."""
+    overrides: dict[str, Any] = {}
+    if args.model:
+        overrides.update(model=args.model, build=None)
+    if args.dataset:
+        overrides["datasets"] = _replace_datasets(args)
+    overrides.update({"device": args.device, "output_dir": args.output_dir,
+                      "training_args.max_steps": args.max_steps})
+    data = read_recipe_dict(args.recipe)
+    for index in range(len(overrides.get("datasets") or data.get("datasets") or [])):
+        overrides[f"datasets.{index}.train_rows"] = args.train_rows
+        overrides[f"datasets.{index}.eval_rows"] = args.eval_rows
+    for text in args.assignments:
+        key, value = parse_assignment(text)
+        overrides[key] = value
+    return load_recipe(args.recipe, _ordered(overrides))
+
+
+def _ordered(overrides: dict[str, Any]) -> dict[str, Any]:
+    # Whole-list replacements first, so "datasets.0.x" applies to the new list.
+    return dict(sorted(overrides.items(), key=lambda kv: kv[0] != "datasets"))
+
+
+def _replace_datasets(args: argparse.Namespace) -> list[dict[str, Any]]:
+    """One data set in place of the recipe's, keeping its split and row selection."""
+    sources = read_recipe_dict(args.recipe).get("datasets") or [{}]
+    first = dict(sources[0]) if isinstance(sources[0], dict) else {}
+    first.update(path=args.dataset, weight=1.0)
+    if args.dataset_config or resolve_local(args.dataset) is not None:
+        first["name"] = args.dataset_config  # a local folder has no hub configs
+    return [first]
+
+
+# -- model -----------------------------------------------------------------------
+
+
+def load_model_and_processor(recipe: Recipe):
+    """Step 4: pretrained (Auto classes) or built by the recipe's ``build`` hook."""
+    if recipe.build:
+        model, processor = import_object(recipe.build)(recipe)
+    else:
+        model, processor = load_pretrained_from(recipe)
+    ensure_pad_token(model, processor, recipe.pad_token)
+    freeze_parameters(model, recipe.freeze)
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    total = sum(p.numel() for p in model.parameters())
+    logger.info("model: %s, %.1fM parameters, %.1fM trainable",
+                type(model).__name__, total / 1e6, trainable / 1e6)
+    return model, processor
+
+
+def torch_dtype(name: str):
+    import torch
+
+    return "auto" if name == "auto" else getattr(torch, name)
+
+
+def load_pretrained_from(recipe: Recipe):
+    """``recipe.model`` (hub id or folder) through the Auto classes."""
+    # One Auto class covers both families: T5Gemma-2 and vision-encoder-decoder.
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    local = resolve_local(str(recipe.model))
+    source = str(local or recipe.model)
+    try:
+        processor = AutoProcessor.from_pretrained(
+            source, use_fast=recipe.processor_use_fast, local_files_only=local is not None)
+        model = AutoModelForImageTextToText.from_pretrained(
+            source, dtype=torch_dtype(recipe.dtype), local_files_only=local is not None)
+    except (OSError, ValueError) as exc:
+        first = (str(exc).strip().splitlines() or ["?"])[0]
+        raise RecipeError(f"cannot load model {recipe.model}: {first}") from None
+    return model, processor
+
+
+def ensure_pad_token(model, processor, pad_token: str) -> None:
+    """Add a pad token only when the tokenizer has none (the tutorial's rule)."""
+    tokenizer = tokenizer_of(processor)
+    if tokenizer.pad_token is None:
+        tokenizer.add_special_tokens({"pad_token": pad_token})
+        model.resize_token_embeddings(len(tokenizer))
+        logger.info("added pad token %r and resized embeddings to %d", pad_token, len(tokenizer))
+    if getattr(model.config, "pad_token_id", None) is None:
+        model.config.pad_token_id = tokenizer.pad_token_id
+
+
+def freeze_parameters(model, patterns: tuple[str, ...]) -> None:
+    """Freeze every parameter whose name contains one of ``patterns``."""
+    for pattern in patterns:
+        matched = [p for name, p in model.named_parameters() if pattern in name]
+        if not matched:
+            raise RecipeError(f"freeze pattern {pattern!r} matches no parameter")
+        for parameter in matched:
+            parameter.requires_grad_(False)
+        logger.info("froze %d tensors matching %r", len(matched), pattern)
+
+
+# -- trainer ---------------------------------------------------------------------
+
+
+def output_dir_of(recipe: Recipe) -> Path:
+    return Path(recipe.output_dir or Path("runs") / recipe.name)
+
+
+def training_arguments(recipe: Recipe, device: str, output_dir: Path):
+    """``Seq2SeqTrainingArguments`` from the recipe, adjusted only for a CPU run."""
+    from transformers import Seq2SeqTrainingArguments
+
+    values = {"seed": recipe.seed, **recipe.training_args}
+    if device == "cpu":
+        values["use_cpu"] = True
+        if values.get("tf32"):
+            logger.info("tf32 is an Ampere GPU feature: off for this CPU run")
+            values["tf32"] = False
+    try:
+        return Seq2SeqTrainingArguments(output_dir=str(output_dir), **values)
+    except (TypeError, ValueError) as exc:
+        raise RecipeError(f"bad training_args: {exc}") from None
+
+
+def set_determinism(recipe: Recipe, device: str) -> None:
+    """Step 3: ``set_seed`` and TF32 (the tutorial turns TF32 on for the A100)."""
+    import torch
+    from transformers import set_seed
+
+    set_seed(recipe.seed)
+    if recipe.tf32 and device == "cuda":
+        torch.backends.cuda.matmul.allow_tf32 = True
+        torch.backends.cudnn.allow_tf32 = True
+
+
+def make_trainer(recipe, model, processor, train, evaluation, args):
+    from transformers import Seq2SeqTrainer
+
+    compute_metrics = None
+    if args.predict_with_generate:
+        from training.metrics import make_compute_metrics
+
+        compute_metrics = make_compute_metrics(tokenizer_of(processor), recipe.prompt)
+    return Seq2SeqTrainer(
+        model=model, args=args, train_dataset=train, eval_dataset=evaluation,
+        data_collator=make_collator(processor, recipe), processing_class=processor,
+        compute_metrics=compute_metrics,
+    )
+
+
+def checkpoint_to_resume(mode: str, output_dir: Path) -> str | None:
+    """``auto``: the newest ``checkpoint-N`` in the output dir; ``never``; or a path."""
+    from transformers.trainer_utils import get_last_checkpoint
+
+    if mode == "never":
+        return None
+    if mode != "auto":
+        if not Path(mode).is_dir():
+            raise RecipeError(f"no checkpoint folder at {mode}")
+        return mode
+    last = get_last_checkpoint(str(output_dir)) if output_dir.is_dir() else None
+    if last:
+        logger.info("resuming from %s", last)
+    return last
+
+
+def save_outputs(trainer, processor, recipe: Recipe, output_dir: Path, result) -> None:
+    """Model and processor together (the tutorial's hub repo lacked the processor)."""
+    trainer.save_model(str(output_dir))
+    if not trainer.is_world_process_zero():
+        return
+    processor.save_pretrained(str(output_dir))
+    # The Trainer pickles its arguments; model folders hold no pickles, so keep JSON.
+    (output_dir / "training_args.bin").unlink(missing_ok=True)
+    (output_dir / "training_args.json").write_text(trainer.args.to_json_string())
+    (output_dir / "recipe.json").write_text(json.dumps(recipe.to_dict(), indent=2))
+    summary = {"metrics": result.metrics, "log_history": trainer.state.log_history}
+    (output_dir / "train_log.json").write_text(json.dumps(summary, indent=2))
+    logger.info("saved model, processor and recipe to %s", output_dir)
+
+
+def push_to_hub(output_dir: Path, repo_id: str) -> None:
+    from huggingface_hub import HfApi
+
+    try:
+        api = HfApi()
+        api.create_repo(repo_id, exist_ok=True)
+        api.upload_folder(repo_id=repo_id, folder_path=str(output_dir),
+                          ignore_patterns=["checkpoint-*", "checkpoint-*/**"])
+    except Exception as exc:  # network/auth failures: report, the local copy is safe
+        raise RecipeError(f"push to {repo_id} failed ({exc}); the model is saved "
+                          f"in {output_dir}") from None
+    logger.info("pushed %s to the hub as %s", output_dir, repo_id)
+
+
+# -- entry point -------------------------------------------------------------------
+
+
+def run(args: argparse.Namespace) -> int:
+    recipe = recipe_from_args(args)                                   # 1. recipe
+    if args.print_recipe:
+        print(json.dumps(recipe.to_dict(), indent=2))
+        return 0
+    device = preflight.check(recipe)                                  # 2. preflight
+    logger.info("recipe %s on %s, starting from %s", recipe.name, device, recipe.init_source)
+    set_determinism(recipe, device)                                   # 3. seed, TF32
+    model, processor = load_model_and_processor(recipe)               # 4. model
+    train, evaluation = load_train_eval(recipe)                       # 5. data
+    output_dir = output_dir_of(recipe)
+    args_ = training_arguments(recipe, device, output_dir)            # 6. arguments
+    trainer = make_trainer(recipe, model, processor, train, evaluation, args_)  # 7.
+    checkpoint = checkpoint_to_resume(args.resume, output_dir)
+    result = trainer.train(resume_from_checkpoint=checkpoint)         # 8. train
+    save_outputs(trainer, processor, recipe, output_dir, result)      # 9. save
+    if args.push_to_hub and trainer.is_world_process_zero():
+        push_to_hub(output_dir, args.push_to_hub)                     # 10. share
+    print(f"trained {recipe.name}: {result.metrics.get('train_loss', float('nan')):.4f} "
+          f"mean loss over {result.global_step} steps; saved to {output_dir}")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if args.list_recipes:
+        print("\n".join(available_recipes()))
+        return 0
+    try:
+        return run(args)
+    except RecipeError as exc:
+        print(f"snaptex train: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("snaptex train: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
