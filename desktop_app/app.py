@@ -21,6 +21,7 @@ from PySide6.QtWidgets import QApplication, QFileDialog
 from desktop_app import APP_ID, autostart, logging_setup, preview
 from desktop_app import history as history_module
 from desktop_app.controller import Controller
+from desktop_app.qt_compat import make_timer
 from desktop_app.settings import Settings, add_cli_flags, cli_overrides
 from desktop_app.single_instance import InstanceServer, send_command
 from desktop_app.ui import icons
@@ -93,9 +94,12 @@ class SnapTeXApp(QObject):
     def start(self) -> None:
         self.tray.show()
         self.worker.start()
-        QTimer.singleShot(300, preview.warm_up)  # font cache while idle, not at first result
+        preview.warm_up_in_background()
 
     def shutdown(self) -> None:
+        for window in (self.history_window, self.settings_dialog, self.popup):
+            if window is not None:
+                window.close()
         self.worker.close()
         self.history.close()
         self.tray.hide()
@@ -173,7 +177,7 @@ def _quit_on_signals(app: QApplication) -> QTimer:
     its signal handlers while Qt's event loop is in C++."""
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: app.quit())
-    timer = QTimer(interval=300)
+    timer = make_timer(None, 300)
     timer.timeout.connect(lambda: None)
     timer.start()
     return timer

@@ -23,6 +23,7 @@ from desktop_app import capture, clipboard
 from desktop_app.formatting import wrap
 from desktop_app.geometry import PixelRect
 from desktop_app.history import History
+from desktop_app.qt_compat import make_timer
 from desktop_app.settings import Settings
 from desktop_app.ui.overlay import Overlay, OverlaySet, crop
 from desktop_app.ui.result_popup import ResultPopup
@@ -95,7 +96,7 @@ class Controller(QObject):
         self.current_id: str | None = None
         self._current_image: QImage | None = None
         self._started = 0.0
-        self._elapsed = QTimer(self, interval=1000)
+        self._elapsed = make_timer(self, 1000)
         self._elapsed.timeout.connect(self._update_busy_detail)
         worker.result_ready.connect(self._on_result)
         worker.request_failed.connect(self._on_failed)

@@ -11,10 +11,16 @@ from __future__ import annotations
 import io
 import logging
 import re
+import threading
 
 from PySide6.QtGui import QImage
 
 logger = logging.getLogger(__name__)
+
+
+# mathtext keeps global parser/font caches: one render at a time (the background
+# warm-up and the GUI thread may otherwise overlap once).
+_RENDER_LOCK = threading.Lock()
 
 
 class PreviewError(ValueError):
@@ -60,8 +66,9 @@ def render(latex: str, font_pt: float = 20.0, color: str = "#1d1d1f",
 
     buffer = io.BytesIO()
     try:
-        math_to_image(f"${text}$", buffer, prop=FontProperties(size=font_pt),
-                      dpi=96 * device_pixel_ratio, format="png", color=color)
+        with _RENDER_LOCK:
+            math_to_image(f"${text}$", buffer, prop=FontProperties(size=font_pt),
+                          dpi=96 * device_pixel_ratio, format="png", color=color)
     except Exception as exc:  # mathtext raises ValueError or pyparsing errors
         raise PreviewError(_first_line(exc)) from None
     image = QImage.fromData(buffer.getvalue(), "PNG")
@@ -79,8 +86,14 @@ def _first_line(exc: Exception) -> str:
 
 
 def warm_up() -> None:
-    """Import matplotlib and build its font cache while the app is idle."""
+    """Import matplotlib and build its font cache (seconds on a first run)."""
     try:
         render("x")
     except PreviewError:
         logger.exception("preview warm-up failed")
+
+
+def warm_up_in_background() -> None:
+    """Warm up off the GUI thread, so the first result renders at once and the
+    event loop (single-instance socket included) never stalls on font scanning."""
+    threading.Thread(target=warm_up, name="preview-warm-up", daemon=True).start()

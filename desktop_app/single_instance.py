@@ -19,7 +19,7 @@ logger = logging.getLogger(__name__)
 COMMANDS = ("snip", "clipboard", "show", "quit")
 
 
-def send_command(command: str, name: str | None = None, timeout_ms: int = 1500) -> bool:
+def send_command(command: str, name: str | None = None, timeout_ms: int = 5000) -> bool:
     """Deliver ``command`` to a running instance; False when none is listening.
 
     Blocking, so only called before our own event loop exists.

@@ -21,6 +21,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QProcess, QProcessEnvironment, QTimer, Signal
 
 from desktop_app import platform_info
+from desktop_app.qt_compat import make_timer
 from model import protocol
 from model.protocol import ErrorCode, ProtocolError, WorkerState
 
@@ -79,7 +80,7 @@ class WorkerClient(QObject):
         self._fatal: str | None = None
         self._expected_exit = self._closing = False
         self._loading_since = time.monotonic()
-        self._tick = QTimer(self, interval=1000)
+        self._tick = make_timer(self, 1000)
         self._tick.timeout.connect(self._on_tick)
 
     # -- lifecycle -------------------------------------------------------------
@@ -163,7 +164,7 @@ class WorkerClient(QObject):
             timer.start(int(self.cancel_grace_s * 1000))
 
     def _send(self, request_id: str, line: bytes) -> None:
-        timer = QTimer(self, singleShot=True, interval=int(self.timeout_s * 1000))
+        timer = make_timer(self, int(self.timeout_s * 1000), single_shot=True)
         timer.timeout.connect(partial(self._on_deadline, request_id))
         timer.start()
         self._in_flight[request_id] = (timer, line)

@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -93,8 +94,11 @@ def _hints_from_dict(data: dict[str, Any]) -> SnaptexHints:
         prune_vocab=data.get("prune_vocab"),
         vision_resized_from=_optional_int(data.get("vision_resized_from")),
         vision_image_size=_optional_int(data.get("vision_image_size")),
-        cpu=CpuHints(dtype=dtype, static_cache=bool(cpu.get("static_cache", False)),
-                     compile=bool(cpu.get("compile", False))),
+        cpu=CpuHints(
+            dtype=dtype,
+            static_cache=bool(cpu.get("static_cache", False)),
+            compile=bool(cpu.get("compile", False)),
+        ),
         extra={k: v for k, v in data.items() if k not in known},
     )
 
@@ -125,9 +129,13 @@ def cpu_flags(cpuinfo: str | None = None) -> frozenset[str]:
     """The feature flags of the first CPU in ``/proc/cpuinfo`` (empty if unreadable)."""
     if cpuinfo is None:
         try:
-            cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+            cpuinfo = Path("/proc/cpuinfo").read_text(
+                encoding="utf-8", errors="replace"
+            )
         except OSError:
-            return frozenset()  # not Linux: no flags, so fp32 (always correct, maybe slower)
+            return (
+                frozenset()
+            )  # not Linux: no flags, so fp32 (always correct, maybe slower)
     for line in cpuinfo.splitlines():
         key, _, value = line.partition(":")
         if key.strip() in ("flags", "Features"):
@@ -141,8 +149,9 @@ def cpu_supports_bf16(flags: frozenset[str] | None = None) -> bool:
     return bool(BF16_FLAGS & flags)
 
 
-def choose_dtype(requested: str = "auto", hinted: str = "auto",
-                 bf16_native: bool | None = None) -> str:
+def choose_dtype(
+    requested: str = "auto", hinted: str = "auto", bf16_native: bool | None = None
+) -> str:
     """The dtype name to run in: an explicit request wins, then the folder's hint,
     then bf16 only where the CPU runs it natively (emulated bf16 is slower than fp32)."""
     for choice in (requested, hinted):
@@ -158,7 +167,9 @@ def physical_cores(cpuinfo: str | None = None) -> int:
     """Physical cores (hyper-threads share one core's matmul units); at least 1."""
     if cpuinfo is None:
         try:
-            cpuinfo = Path("/proc/cpuinfo").read_text(encoding="utf-8", errors="replace")
+            cpuinfo = Path("/proc/cpuinfo").read_text(
+                encoding="utf-8", errors="replace"
+            )
         except OSError:
             cpuinfo = ""
     cores = set()
@@ -174,7 +185,9 @@ def physical_cores(cpuinfo: str | None = None) -> int:
             physical_id = core_id = None
     if physical_id is not None and core_id is not None:
         cores.add((physical_id, core_id))
-    available = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    available = (
+        len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else None
+    )
     count = len(cores) or available or os.cpu_count() or 1
     return max(1, min(count, available or count))
 
@@ -194,11 +207,18 @@ def configure_threads(threads: int | None = None) -> int:
 # ----------------------------------------------------------------------------- model
 
 
-def optimize_for_cpu(model, *, dtype: str = "auto", compile: bool | None = None,
-                     static_cache: bool | None = None, hints: SnaptexHints | None = None):
+def optimize_for_cpu(
+    model,
+    *,
+    dtype: str = "auto",
+    compile: bool | None = None,
+    static_cache: bool | None = None,
+    hints: SnaptexHints | None = None,
+):
     """Prepare ``model`` for CPU inference in place and return it.
 
-    ``dtype``: "auto" (hint, then CPU flags), "bfloat16" or "float32" (or a torch dtype).
+    ``dtype``: "auto" (hint, then CPU flags), "bfloat16", "float32", "float16" or a torch
+    dtype.
     ``compile``/``static_cache``: None = follow the hints (default off: on 2 cores neither
     was measured faster for T5Gemma-2 decoding, see the benchmark table in the README).
     """
@@ -206,7 +226,8 @@ def optimize_for_cpu(model, *, dtype: str = "auto", compile: bool | None = None,
 
     hints = hints or _hints_of(model)
     name = _dtype_name(dtype)
-    chosen = choose_dtype(name, hints.cpu.dtype)
+    # fp16 is legal if asked for explicitly (slow on most CPUs); hints never choose it.
+    chosen = name if name == "float16" else choose_dtype(name, hints.cpu.dtype)
     model.eval()
     model.requires_grad_(False)
     if model.dtype != getattr(torch, chosen):
@@ -221,8 +242,12 @@ def optimize_for_cpu(model, *, dtype: str = "auto", compile: bool | None = None,
         generation.cache_implementation = None
     if generation is not None and use_compile:
         generation.compile_config = _cpu_compile_config()
-    logger.info("CPU execution: %s, static cache %s, compile %s",
-                chosen, use_static or use_compile, use_compile)
+    logger.info(
+        "CPU execution: %s, static cache %s, compile %s",
+        chosen,
+        use_static or use_compile,
+        use_compile,
+    )
     return model
 
 
@@ -251,9 +276,11 @@ def pooled_tokens(image_size: int, patch_size: int, mm_tokens: int) -> int:
     Keeps ``mm_tokens`` when possible (same text-encoder length as trained), else the
     largest square grid that pools evenly."""
     if image_size % patch_size:
-        raise ValueError(f"image size {image_size} is not a multiple of patch {patch_size}")
+        raise ValueError(
+            f"image size {image_size} is not a multiple of patch {patch_size}"
+        )
     patches = image_size // patch_size
-    side = int(round(mm_tokens**0.5))
+    side = math.isqrt(mm_tokens) if mm_tokens > 0 else 0
     if side * side != mm_tokens or side < 1:
         raise ValueError(f"mm_tokens_per_image {mm_tokens} is not a square")
     best = max(d for d in range(1, min(side, patches) + 1) if patches % d == 0)

@@ -40,7 +40,8 @@ SHORT = {"float32": "fp32", "bfloat16": "bf16"}
 SAMPLE_FORMULAS = [
     r"\frac{a}{b}+\sqrt{x^{2}+y^{2}}=\int_{0}^{1}f(t)\,dt",
     r"\sum_{n=1}^{\infty}\frac{1}{n^{2}}=\frac{\pi^{2}}{6}",
-    r"e^{i\pi}+1=0", r"\mathbf{A}\mathbf{x}=\lambda\mathbf{x}",
+    r"e^{i\pi}+1=0",
+    r"\mathbf{A}\mathbf{x}=\lambda\mathbf{x}",
 ] * 8
 
 
@@ -54,21 +55,37 @@ class BenchConfig:
 
     @property
     def name(self) -> str:
-        extra = "-compile" if self.compile else ("-static" if self.cache == "static" else "")
+        extra = (
+            "-compile"
+            if self.compile
+            else ("-static" if self.cache == "static" else "")
+        )
         return f"{self.vocab}-{SHORT[self.dtype]}-{self.image}{extra}"
 
 
 def all_configs() -> dict[str, BenchConfig]:
-    configs = [BenchConfig(v, d, s) for v in ("stock", "pruned")
-               for d in ("float32", "bfloat16") for s in SIZES]
-    configs += [BenchConfig("pruned", "bfloat16", s, cache="static") for s in (448, 224)]
+    configs = [
+        BenchConfig(v, d, s)
+        for v in ("stock", "pruned")
+        for d in ("float32", "bfloat16")
+        for s in SIZES
+    ]
+    configs += [
+        BenchConfig("pruned", "bfloat16", s, cache="static") for s in (448, 224)
+    ]
     configs += [BenchConfig("pruned", "bfloat16", 224, cache="static", compile=True)]
     return {c.name: c for c in configs}
 
 
 DEFAULT_CONFIGS = [
-    "stock-fp32-896", "stock-bf16-896", "pruned-fp32-896", "pruned-bf16-896",
-    "pruned-fp32-448", "pruned-bf16-448", "pruned-fp32-224", "pruned-bf16-224",
+    "stock-fp32-896",
+    "stock-bf16-896",
+    "pruned-fp32-896",
+    "pruned-bf16-896",
+    "pruned-fp32-448",
+    "pruned-bf16-448",
+    "pruned-fp32-224",
+    "pruned-bf16-224",
     "pruned-bf16-224-static",
 ]
 
@@ -87,15 +104,23 @@ def build_model(shape_name: str, config: BenchConfig, vocab: int, tokenizer):
     shape = SHAPES[shape_name]
     image = scaled_image_size(shape, config.image)
     shape = dataclasses.replace(
-        shape, vision_image=image,
-        mm_tokens=pooled_tokens(image, shape.vision_patch, shape.mm_tokens))
+        shape,
+        vision_image=image,
+        mm_tokens=pooled_tokens(image, shape.vision_patch, shape.mm_tokens),
+    )
     # The tokenizer's own special ids sit below any vocab size; ids above it only matter
     # for the embedding / LM-head sizes, which is what is being timed.
     model_config = t5gemma2_config(
-        shape, vocab, tokenizer.image_token_id,
-        tokenizer.convert_tokens_to_ids(BOI), tokenizer.convert_tokens_to_ids(EOI))
+        shape,
+        vocab,
+        tokenizer.image_token_id,
+        tokenizer.convert_tokens_to_ids(BOI),
+        tokenizer.convert_tokens_to_ids(EOI),
+    )
     torch.manual_seed(0)
-    model = AutoModelForSeq2SeqLM.from_config(model_config, dtype=getattr(torch, config.dtype))
+    model = AutoModelForSeq2SeqLM.from_config(
+        model_config, dtype=getattr(torch, config.dtype)
+    )
     return model, shape
 
 
@@ -135,7 +160,9 @@ class EncoderCounter:
         self.calls, self.seconds = 0, 0.0
 
 
-def time_one_generate(model, processor, counters, tokens: int, beams: int) -> dict[str, float]:
+def time_one_generate(
+    model, processor, counters, tokens: int, beams: int
+) -> dict[str, float]:
     """One end-to-end recognition: processor, generate ``tokens`` tokens, decode."""
     import torch
 
@@ -148,19 +175,27 @@ def time_one_generate(model, processor, counters, tokens: int, beams: int) -> di
     inputs["pixel_values"] = inputs["pixel_values"].to(model.dtype)
     prepared = time.perf_counter()
     with torch.inference_mode():
-        out = model.generate(**inputs, max_new_tokens=tokens, min_new_tokens=tokens,
-                             do_sample=False, num_beams=beams)
+        out = model.generate(
+            **inputs,
+            max_new_tokens=tokens,
+            min_new_tokens=tokens,
+            do_sample=False,
+            num_beams=beams,
+        )
     generated = time.perf_counter()
     processor.batch_decode(out, skip_special_tokens=True)
     end = time.perf_counter()
     new_tokens = int(out.shape[1]) - 1  # minus the decoder start token
     encoder = counters["encoder"].seconds
     return {
-        "preprocess_s": prepared - start, "encoder_s": encoder,
+        "preprocess_s": prepared - start,
+        "encoder_s": encoder,
         "vision_s": counters["vision"].seconds,
         "decoder_per_token_s": (generated - prepared - encoder) / max(1, new_tokens),
-        "generate_s": generated - prepared, "e2e_s": end - start,
-        "new_tokens": new_tokens, "encoder_calls": counters["encoder"].calls,
+        "generate_s": generated - prepared,
+        "e2e_s": end - start,
+        "new_tokens": new_tokens,
+        "encoder_calls": counters["encoder"].calls,
         "vision_calls": counters["vision"].calls,
     }
 
@@ -178,21 +213,36 @@ def run_child(args, config: BenchConfig) -> dict[str, Any]:
     start = time.perf_counter()
     model, shape = build_model(args.shape, config, vocab, tokenizer)
     build_s = time.perf_counter() - start
-    optimize_for_cpu(model, dtype=config.dtype, compile=config.compile,
-                     static_cache=config.cache == "static")
-    model.generation_config.update(bos_token_id=2, eos_token_id=1, pad_token_id=0,
-                                   decoder_start_token_id=2)
+    optimize_for_cpu(
+        model,
+        dtype=config.dtype,
+        compile=config.compile,
+        static_cache=config.cache == "static",
+    )
+    model.generation_config.update(
+        bos_token_id=2, eos_token_id=1, pad_token_id=0, decoder_start_token_id=2
+    )
     processor = build_processor(tokenizer, shape.vision_image, shape.mm_tokens)
     encoder = model.get_encoder()
-    counters = {"encoder": EncoderCounter(encoder),
-                "vision": EncoderCounter(encoder.vision_tower)}
-    runs = measure(lambda: time_one_generate(model, processor, counters, args.tokens,
-                                             args.beams), args)
+    counters = {
+        "encoder": EncoderCounter(encoder),
+        "vision": EncoderCounter(encoder.vision_tower),
+    }
+    runs = measure(
+        lambda: time_one_generate(model, processor, counters, args.tokens, args.beams),
+        args,
+    )
     return {
-        "config": config.name, **dataclasses.asdict(config), "vocab_size": vocab,
-        "image_size": shape.vision_image, "mm_tokens": shape.mm_tokens,
-        "params": sum(p.numel() for p in model.parameters()), "threads": threads,
-        "build_s": build_s, "runs": runs, "median": medians(runs),
+        "config": config.name,
+        **dataclasses.asdict(config),
+        "vocab_size": vocab,
+        "image_size": shape.vision_image,
+        "mm_tokens": shape.mm_tokens,
+        "params": sum(p.numel() for p in model.parameters()),
+        "threads": threads,
+        "build_s": build_s,
+        "runs": runs,
+        "median": medians(runs),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 
@@ -218,11 +268,27 @@ def medians(runs: list[dict[str, float]]) -> dict[str, float]:
 
 def run_config_subprocess(args, name: str) -> dict[str, Any]:
     """Run one configuration in a fresh interpreter (clean peak RSS)."""
-    cmd = [sys.executable, "-m", "model.shape_bench", "--child", name,
-           "--shape", args.shape, "--pruned-vocab", str(args.pruned_vocab),
-           "--tokens", str(args.tokens), "--repeats", str(args.repeats),
-           "--slow-repeats", str(args.slow_repeats), "--beams", str(args.beams),
-           "--slow-seconds", str(args.slow_seconds)]
+    cmd = [
+        sys.executable,
+        "-m",
+        "model.shape_bench",
+        "--child",
+        name,
+        "--shape",
+        args.shape,
+        "--pruned-vocab",
+        str(args.pruned_vocab),
+        "--tokens",
+        str(args.tokens),
+        "--repeats",
+        str(args.repeats),
+        "--slow-repeats",
+        str(args.slow_repeats),
+        "--beams",
+        str(args.beams),
+        "--slow-seconds",
+        str(args.slow_seconds),
+    ]
     if args.threads:
         cmd += ["--threads", str(args.threads)]
     done = subprocess.run(cmd, capture_output=True, text=True, check=False)
@@ -234,7 +300,9 @@ def run_config_subprocess(args, name: str) -> dict[str, Any]:
 
 def add_ratios(results: list[dict[str, Any]]) -> None:
     """Ratios of each median against the reference configuration of the same run."""
-    ref = next((r for r in results if r.get("config") == REFERENCE and "median" in r), None)
+    ref = next(
+        (r for r in results if r.get("config") == REFERENCE and "median" in r), None
+    )
     if ref is None:
         return
     for result in results:
@@ -249,8 +317,11 @@ def add_ratios(results: list[dict[str, Any]]) -> None:
 
 def check_targets(results: list[dict[str, Any]]) -> dict[str, Any]:
     """The issue's figures (ratios vs stock fp32) and whether this run met them."""
-    ratios = {r["config"]: r["ratio_vs_stock_fp32"] for r in results
-              if "ratio_vs_stock_fp32" in r}
+    ratios = {
+        r["config"]: r["ratio_vs_stock_fp32"]
+        for r in results
+        if "ratio_vs_stock_fp32" in r
+    }
 
     def best(prefix: str, key: str) -> float | None:
         values = [v[key] for name, v in ratios.items() if name.startswith(prefix)]
@@ -262,9 +333,14 @@ def check_targets(results: list[dict[str, Any]]) -> dict[str, Any]:
         "encoder_224": (best_at(ratios, 224, "encoder_s"), 0.2),
         "e2e_best": (best("", "e2e_s"), 0.15),
     }
-    return {name: {"ratio": value, "limit": limit,
-                   "met": None if value is None else value <= limit}
-            for name, (value, limit) in targets.items()}
+    return {
+        name: {
+            "ratio": value,
+            "limit": limit,
+            "met": None if value is None else value <= limit,
+        }
+        for name, (value, limit) in targets.items()
+    }
 
 
 def best_at(ratios: dict[str, dict[str, float]], px: int, key: str) -> float | None:
@@ -273,8 +349,10 @@ def best_at(ratios: dict[str, dict[str, float]], px: int, key: str) -> float | N
 
 
 def format_table(results: list[dict[str, Any]]) -> str:
-    header = ("| config | params | encoder s/image | decoder s/token | e2e s | peak RSS MB "
-              "| enc ratio | dec ratio | e2e ratio |")
+    header = (
+        "| config | params | encoder s/image | decoder s/token | e2e s | peak RSS MB "
+        "| enc ratio | dec ratio | e2e ratio |"
+    )
     lines = [header, "|" + "---|" * 9]
     for r in results:
         if "error" in r:
@@ -285,7 +363,8 @@ def format_table(results: list[dict[str, Any]]) -> str:
             f"| {r['config']} | {r['params'] / 1e6:.0f}M | {m['encoder_s']:.3f} | "
             f"{m['decoder_per_token_s']:.4f} | {m['e2e_s']:.2f} | {r['peak_rss_mb']:.0f} | "
             f"{_ratio(q, 'encoder_s')} | {_ratio(q, 'decoder_per_token_s')} | "
-            f"{_ratio(q, 'e2e_s')} |")
+            f"{_ratio(q, 'e2e_s')} |"
+        )
     return "\n".join(lines)
 
 
@@ -294,44 +373,77 @@ def _ratio(ratios: dict[str, float], key: str) -> str:
 
 
 def parse_args(argv: list[str] | None):
-    parser = argparse.ArgumentParser(prog="python -m model.shape_bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="python -m model.shape_bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--shape", default="270m-270m", choices=["270m-270m", "tiny"])
-    parser.add_argument("--configs", default=",".join(DEFAULT_CONFIGS),
-                        help="comma-separated names, or 'all' (see --list)")
+    parser.add_argument(
+        "--configs",
+        default=",".join(DEFAULT_CONFIGS),
+        help="comma-separated names, or 'all' (see --list)",
+    )
     parser.add_argument("--list", action="store_true", help="list configuration names")
-    parser.add_argument("--pruned-vocab", type=int, default=4096,
-                        help="vocabulary size after LaTeX pruning (default 4096)")
+    parser.add_argument(
+        "--pruned-vocab",
+        type=int,
+        default=4096,
+        help="vocabulary size after LaTeX pruning (default 4096)",
+    )
     parser.add_argument("--tokens", type=int, default=60, help="tokens per formula")
     parser.add_argument("--beams", type=int, default=1)
-    parser.add_argument("--repeats", type=int, default=3, help="timed runs (fast configs)")
-    parser.add_argument("--slow-repeats", type=int, default=1,
-                        help="timed runs in all for configs slower than --slow-seconds")
+    parser.add_argument(
+        "--repeats", type=int, default=3, help="timed runs (fast configs)"
+    )
+    parser.add_argument(
+        "--slow-repeats",
+        type=int,
+        default=1,
+        help="timed runs in all for configs slower than --slow-seconds",
+    )
     parser.add_argument("--slow-seconds", type=float, default=30.0)
     parser.add_argument("--threads", type=int, default=None)
-    parser.add_argument("--json", nargs="?", const="-", default=None, metavar="PATH",
-                        help="write JSON (to PATH, updated after each config, or stdout)")
+    parser.add_argument(
+        "--json",
+        nargs="?",
+        const="-",
+        default=None,
+        metavar="PATH",
+        help="write JSON (to PATH, updated after each config, or stdout)",
+    )
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if min(args.tokens, args.repeats, args.slow_repeats, args.beams, args.pruned_vocab) < 1:
-        parser.error("--tokens, --repeats, --slow-repeats, --beams, --pruned-vocab must be >= 1")
+    if (
+        min(args.tokens, args.repeats, args.slow_repeats, args.beams, args.pruned_vocab)
+        < 1
+    ):
+        parser.error(
+            "--tokens, --repeats, --slow-repeats, --beams, --pruned-vocab must be >= 1"
+        )
     return args
 
 
 def selected_configs(spec: str) -> list[str]:
     known = all_configs()
-    names = list(known) if spec == "all" else [n.strip() for n in spec.split(",") if n.strip()]
+    names = (
+        list(known)
+        if spec == "all"
+        else [n.strip() for n in spec.split(",") if n.strip()]
+    )
     unknown = [n for n in names if n not in known]
     if unknown:
-        raise ValueError(f"unknown configuration(s) {', '.join(unknown)}; "
-                         f"known: {', '.join(known)}")
+        raise ValueError(
+            f"unknown configuration(s) {', '.join(unknown)}; known: {', '.join(known)}"
+        )
     return names
 
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO, stream=sys.stderr,
-                        format="%(asctime)s %(name)s %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, stream=sys.stderr, format="%(asctime)s %(name)s %(message)s"
+    )
     if args.child:
         print(json.dumps(run_child(args, all_configs()[args.child])))
         return 0
@@ -353,9 +465,14 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_all(args, names: list[str]) -> dict[str, Any]:
-    report: dict[str, Any] = {"shape": args.shape, "tokens": args.tokens,
-                              "pruned_vocab": args.pruned_vocab, "beams": args.beams,
-                              "reference": REFERENCE, "results": []}
+    report: dict[str, Any] = {
+        "shape": args.shape,
+        "tokens": args.tokens,
+        "pruned_vocab": args.pruned_vocab,
+        "beams": args.beams,
+        "reference": REFERENCE,
+        "results": [],
+    }
     for name in names:
         logger.info("running %s", name)
         result = run_config_subprocess(args, name)
@@ -364,7 +481,9 @@ def run_all(args, names: list[str]) -> dict[str, Any]:
         add_ratios(report["results"])
         report["targets"] = check_targets(report["results"])
         if args.json not in (None, "-"):
-            Path(args.json).write_text(json.dumps(report, indent=2) + "\n", encoding="utf-8")
+            Path(args.json).write_text(
+                json.dumps(report, indent=2) + "\n", encoding="utf-8"
+            )
     return report
 
 

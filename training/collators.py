@@ -49,8 +49,12 @@ class TargetEncoder:
         # Targets pad on the right whatever the tokenizer's default (Gemma's is left):
         # left-padded labels would teach the decoder to start every answer after pads.
         encoded = self.tokenizer(
-            texts, padding=self.padding, truncation=True, max_length=self.max_length,
-            padding_side="right", return_tensors="pt",
+            texts,
+            padding=self.padding,
+            truncation=True,
+            max_length=self.max_length,
+            padding_side="right",
+            return_tensors="pt",
         )
         labels = encoded["input_ids"].clone()
         # Mask by the attention mask, not by pad id: where pad == eos (GPT-2 style
@@ -85,7 +89,7 @@ class ImagePreparer:
 
 @dataclass
 class PromptedCollator:
-    """Image + fixed prompt for the encoder; LaTeX labels for the decoder (T5Gemma-2)."""
+    """Image + fixed prompt for encoder, LaTeX labels for decoder (T5Gemma-2)."""
 
     processor: Any
     prompt: str
@@ -96,8 +100,9 @@ class PromptedCollator:
         images = [[self.images(ex["image"])] for ex in examples]
         prompts = [self.prompt] * len(examples)
         # No truncation: cutting the input would break the image-token count.
-        batch = self.processor(text=prompts, images=images, padding=True,
-                               return_tensors="pt")
+        batch = self.processor(
+            text=prompts, images=images, padding=True, return_tensors="pt"
+        )
         batch["labels"] = self.targets([ex["text"] for ex in examples])
         return batch
 
@@ -114,18 +119,22 @@ class PixelCollator:
         images = [self.images(ex["image"]) for ex in examples]
         image_processor = getattr(self.processor, "image_processor", self.processor)
         pixels = image_processor(images, return_tensors="pt")["pixel_values"]
-        return {"pixel_values": pixels,
-                "labels": self.targets([ex["text"] for ex in examples])}
+        return {
+            "pixel_values": pixels,
+            "labels": self.targets([ex["text"] for ex in examples]),
+        }
 
 
 def make_collator(processor: Any, recipe: Recipe):
-    """The recipe's collator: its custom ``collator`` hook, else prompted or pixel-only."""
+    """The recipe's ``collator`` hook if set, else the prompted or pixel-only one."""
     if recipe.collator:
         factory = import_object(recipe.collator)
         return factory(processor=processor, recipe=recipe, **recipe.collator_args)
     targets = TargetEncoder(
-        tokenizer_of(processor), max_length=recipe.max_target_length,
-        padding=recipe.label_padding, add_eos=recipe.targets_add_eos,
+        tokenizer_of(processor),
+        max_length=recipe.max_target_length,
+        padding=recipe.label_padding,
+        add_eos=recipe.targets_add_eos,
     )
     images = ImagePreparer(recipe.preprocess, recipe.letterbox)
     if recipe.prompt is None:

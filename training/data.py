@@ -12,7 +12,13 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
-from training.recipe import DataSource, Recipe, RecipeError, looks_like_path, resolve_local
+from training.recipe import (
+    DataSource,
+    Recipe,
+    RecipeError,
+    looks_like_path,
+    resolve_local,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -53,7 +59,7 @@ def _first_line(exc: Exception) -> str:
 
 
 def _config_folder(folder: Path, name: str | None) -> Path:
-    """A local copy may keep each hub config in a sub-folder (``full/``); use it if so."""
+    """A local copy may keep each hub config in a sub-folder (``full/``)."""
     if name and (folder / name).is_dir():
         return folder / name
     return folder
@@ -77,13 +83,15 @@ def _standard_columns(dataset, source: DataSource):
 
 
 def select_rows(dataset, rows: int | None, seed: int | None):
-    """The tutorial's ``shuffle(seed=42).select(range(rows))``; ``None`` keeps all rows."""
+    """The tutorial's ``shuffle(seed=42).select(range(rows))``; ``None``: all rows."""
     if seed is not None:
         dataset = dataset.shuffle(seed=seed)
     if rows is None:
         return dataset
     if rows > len(dataset):
-        logger.warning("asked for %d rows but the split has %d; using all", rows, len(dataset))
+        logger.warning(
+            "asked for %d rows but the split has %d; using all", rows, len(dataset)
+        )
         rows = len(dataset)
     return dataset.select(range(rows))
 
@@ -100,8 +108,11 @@ def load_train_eval(recipe: Recipe):
             evals.append(select_rows(evaluation, source.eval_rows, source.shuffle_seed))
     train = mix(trains, [s.weight for s in recipe.datasets], recipe.seed)
     evaluation = _concatenate(evals) if evals else None
-    logger.info("data: %d training rows, %s evaluation rows", len(train),
-                len(evaluation) if evaluation is not None else "no")
+    logger.info(
+        "data: %d training rows, %s evaluation rows",
+        len(train),
+        len(evaluation) if evaluation is not None else "no",
+    )
     return train, evaluation
 
 
@@ -113,7 +124,9 @@ def mix(datasets: list, weights: list[float], seed: int):
         return datasets[0]
     total = sum(weights)
     return interleave_datasets(
-        datasets, probabilities=[w / total for w in weights], seed=seed,
+        datasets,
+        probabilities=[w / total for w in weights],
+        seed=seed,
         stopping_strategy="all_exhausted",
     )
 

@@ -25,7 +25,12 @@ from typing import Any
 
 from model.errors import SnapTexError
 from training.data import describe_location, load_split, select_rows
-from training.metrics import edit_distance, prediction_tokens, reference_tokens, score_tokens
+from training.metrics import (
+    edit_distance,
+    prediction_tokens,
+    reference_tokens,
+    score_tokens,
+)
 from training.recipe import DataSource, RecipeError
 
 logger = logging.getLogger(__name__)
@@ -44,18 +49,33 @@ class Example:
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="snaptex eval", description="Evaluate one model, or two side by side.")
+        prog="snaptex eval", description="Evaluate one model, or two side by side."
+    )
     add = parser.add_argument
     which = parser.add_mutually_exclusive_group()
-    which.add_argument("--model", help="model folder or hub id (default: the bundled model)")
-    which.add_argument("--compare", nargs=2, metavar=("A", "B"),
-                       help="two models on the same examples, side by side")
-    add("--data", default=DEFAULT_DATA,
-        help=f"hub id, data-set folder or folder of image/.tex pairs (default {DEFAULT_DATA})")
+    which.add_argument(
+        "--model", help="model folder or hub id (default: the bundled model)"
+    )
+    which.add_argument(
+        "--compare",
+        nargs=2,
+        metavar=("A", "B"),
+        help="two models on the same examples, side by side",
+    )
+    add(
+        "--data",
+        default=DEFAULT_DATA,
+        help="hub id, data-set folder or folder of image/.tex pairs "
+        f"(default {DEFAULT_DATA})",
+    )
     add("--config", help="hub config of --data (e.g. full)")
     add("--split", default="test", help="split to score (default test)")
     add("--limit", type=int, help="score only N examples (quick runs)")
-    add("--shuffle-seed", type=int, help="sample the N examples at random with this seed")
+    add(
+        "--shuffle-seed",
+        type=int,
+        help="sample the N examples at random with this seed",
+    )
     add("--image-column", default="image")
     add("--text-column", default="text")
     add("--device", default="auto", help="auto, cpu, cuda or mps")
@@ -63,16 +83,29 @@ def build_parser() -> argparse.ArgumentParser:
     add("--threads", type=int, help="CPU threads for inference")
     add("--num-beams", type=int, default=1)
     add("--max-new-tokens", type=int, default=256)
-    add("--no-preprocess", action="store_true",
-        help="skip the app's snip pre-processing (crop, invert, upscale)")
-    add("--worst", type=int, default=10, help="how many worst examples to keep (default 10)")
+    add(
+        "--no-preprocess",
+        action="store_true",
+        help="skip the app's snip pre-processing (crop, invert, upscale)",
+    )
+    add(
+        "--worst",
+        type=int,
+        default=10,
+        help="how many worst examples to keep (default 10)",
+    )
     add("--output", default="eval-report.json", help="where to write the JSON report")
     return parser
 
 
 def load_examples(args: argparse.Namespace):
-    source = DataSource(path=args.data, name=args.config, image_column=args.image_column,
-                        text_column=args.text_column, shuffle_seed=args.shuffle_seed)
+    source = DataSource(
+        path=args.data,
+        name=args.config,
+        image_column=args.image_column,
+        text_column=args.text_column,
+        shuffle_seed=args.shuffle_seed,
+    )
     dataset = load_split(source, args.split)
     return select_rows(dataset, args.limit, args.shuffle_seed)
 
@@ -80,8 +113,11 @@ def load_examples(args: argparse.Namespace):
 def inference_options(args: argparse.Namespace):
     from model.options import InferenceOptions
 
-    options = InferenceOptions(num_beams=args.num_beams, max_new_tokens=args.max_new_tokens,
-                               preprocess=not args.no_preprocess)
+    options = InferenceOptions(
+        num_beams=args.num_beams,
+        max_new_tokens=args.max_new_tokens,
+        preprocess=not args.no_preprocess,
+    )
     try:
         options.validate()
     except ValueError as exc:
@@ -91,6 +127,7 @@ def inference_options(args: argparse.Namespace):
 
 def run_model(recognizer, dataset, options) -> list[Example]:
     """One ``recognize`` call per image: latency is what a user waits for one snip."""
+    warm_up(recognizer, dataset[0]["image"], options)
     examples = []
     for index, row in enumerate(dataset):
         started = time.perf_counter()
@@ -99,9 +136,21 @@ def run_model(recognizer, dataset, options) -> list[Example]:
         except SnapTexError as exc:  # a bad image scores as an empty answer
             prediction, error = "", str(exc)
         latency = (time.perf_counter() - started) * 1e3
-        examples.append(Example(index, row["text"], prediction, round(latency, 1), error))
+        examples.append(
+            Example(index, row["text"], prediction, round(latency, 1), error)
+        )
         logger.debug("%d: %.0f ms %s", index, latency, prediction[:60])
     return examples
+
+
+def warm_up(recognizer, image, options) -> None:
+    """One untimed call: lazy initialisation must not land in the first latency."""
+    started = time.perf_counter()
+    try:
+        recognizer.recognize(image, options)
+    except SnapTexError:
+        return
+    logger.info("warm-up: %.0f ms", (time.perf_counter() - started) * 1e3)
 
 
 def percentile(values: list[float], pct: float) -> float:
@@ -117,36 +166,68 @@ def report_of(examples: list[Example], worst: int) -> dict[str, Any]:
     """Scores, latency and the worst examples (highest edit distance first)."""
     predicted = [prediction_tokens(e.prediction) for e in examples]
     references = [reference_tokens(e.reference) for e in examples]
-    distances = [edit_distance(p, r) for p, r in zip(predicted, references)]
+    pairs = list(zip(predicted, references, strict=True))
+    distances = [edit_distance(p, r) for p, r in pairs]
     latencies = [e.latency_ms for e in examples]
     ranked = sorted(range(len(examples)), key=lambda i: (-distances[i], i))[:worst]
     return {
         "metrics": score_tokens(predicted, references).to_dict(),
-        "latency_ms": {"p50": percentile(latencies, 50), "p95": percentile(latencies, 95),
-                       "mean": round(sum(latencies) / max(len(latencies), 1), 1)},
+        "latency_ms": {
+            "p50": percentile(latencies, 50),
+            "p95": percentile(latencies, 95),
+            "mean": round(sum(latencies) / max(len(latencies), 1), 1),
+        },
         "failures": sum(e.error is not None for e in examples),
-        "worst": [{"index": examples[i].index, "edit_distance": round(distances[i], 4),
-                   "reference": examples[i].reference, "prediction": examples[i].prediction,
-                   **({"error": examples[i].error} if examples[i].error else {})}
-                  for i in ranked],
+        "worst": [
+            {
+                "index": examples[i].index,
+                "edit_distance": round(distances[i], 4),
+                "reference": examples[i].reference,
+                "prediction": examples[i].prediction,
+                **({"error": examples[i].error} if examples[i].error else {}),
+            }
+            for i in ranked
+        ],
+        "edit_distances": [round(d, 4) for d in distances],  # per example, in order
+    }
+
+
+def head_to_head(first: dict[str, Any], second: dict[str, Any]) -> dict[str, int]:
+    """Per-example wins by edit distance: a mean can hide that B loses most examples."""
+    pairs = list(zip(first["edit_distances"], second["edit_distances"], strict=True))
+    return {
+        "first_better": sum(a < b for a, b in pairs),
+        "second_better": sum(b < a for a, b in pairs),
+        "ties": sum(a == b for a, b in pairs),
     }
 
 
 def evaluate_model(model: str | None, dataset, options, args) -> dict[str, Any]:
     from model.loading import load_recognizer
 
-    recognizer = load_recognizer(model, device=args.device, dtype=args.dtype,
-                                 threads=args.threads)
+    recognizer = load_recognizer(
+        model, device=args.device, dtype=args.dtype, threads=args.threads
+    )
     info = recognizer.info
     logger.info("scoring %s on %d examples", info.name, len(dataset))
     report = report_of(run_model(recognizer, dataset, options), args.worst)
-    model_info = {"name": info.name, "path": info.path, "model_type": info.model_type,
-                  "device": info.device, "dtype": info.dtype, "load_s": info.load_s}
+    model_info = {
+        "name": info.name,
+        "path": info.path,
+        "model_type": info.model_type,
+        "device": info.device,
+        "dtype": info.dtype,
+        "load_s": info.load_s,
+    }
     return {"model": model_info, **report}
 
 
-ROWS = (("BLEU-4", "bleu", "higher"), ("edit distance", "edit_distance", "lower"),
-        ("exact match", "exact_match", "higher"), ("empty", "empty_share", "lower"))
+ROWS = (
+    ("BLEU-4", "bleu", "higher"),
+    ("edit distance", "edit_distance", "lower"),
+    ("exact match", "exact_match", "higher"),
+    ("empty", "empty_share", "lower"),
+)
 
 
 def table(reports: list[dict[str, Any]]) -> str:
@@ -170,25 +251,40 @@ def run(args: argparse.Namespace) -> int:
     models = args.compare or [args.model]
     reports = [evaluate_model(m, dataset, options, args) for m in models]
     document = {
-        "data": {"source": describe_location(args.data), "config": args.config,
-                 "split": args.split, "examples": len(dataset),
-                 "shuffle_seed": args.shuffle_seed},
+        "data": {
+            "source": describe_location(args.data),
+            "config": args.config,
+            "split": args.split,
+            "examples": len(dataset),
+            "shuffle_seed": args.shuffle_seed,
+        },
         "options": options.to_dict(),
         "reports": reports,
     }
+    if len(reports) == 2:
+        document["head_to_head"] = head_to_head(*reports)
     output = Path(args.output)
     output.parent.mkdir(parents=True, exist_ok=True)
-    output.write_text(json.dumps(document, indent=2, ensure_ascii=False), encoding="utf-8")
+    output.write_text(
+        json.dumps(document, indent=2, ensure_ascii=False), encoding="utf-8"
+    )
     print(f"{len(dataset)} examples from {args.data} [{args.split}]")
     print(table(reports))
+    if "head_to_head" in document:
+        wins = document["head_to_head"]
+        print(
+            f"per example: first better {wins['first_better']}, "
+            f"second better {wins['second_better']}, ties {wins['ties']}"
+        )
     print(f"report: {output}")
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
     try:
         return run(args)
     except (RecipeError, SnapTexError) as exc:

@@ -1,4 +1,4 @@
-"""Scores for image-to-LaTeX: BLEU-4, normalised edit distance, exact match, empty share.
+"""Image-to-LaTeX scores: BLEU-4, normalised edit distance, exact match, empty share.
 
 All are computed over LaTeX tokens from :func:`model.postprocess.latex_tokens`, so
 ``\\frac { 1 } { 2 }`` and ``\\frac{1}{2}`` are the same answer. A prediction is first
@@ -30,8 +30,10 @@ class Scores:
     count: int
 
     def to_dict(self) -> dict[str, float]:
-        return {k: (round(v, 4) if isinstance(v, float) else v)
-                for k, v in asdict(self).items()}
+        return {
+            k: (round(v, 4) if isinstance(v, float) else v)
+            for k, v in asdict(self).items()
+        }
 
 
 def prediction_tokens(text: str, prompt: str | None = None) -> list[str]:
@@ -44,7 +46,7 @@ def reference_tokens(text: str) -> list[str]:
 
 
 def edit_distance(prediction: Sequence[str], reference: Sequence[str]) -> float:
-    """Token Levenshtein distance over the longer length: 0 = same, 1 = nothing shared."""
+    """Token Levenshtein distance / the longer length: 0 = same, 1 = nothing shared."""
     from rapidfuzz.distance import Levenshtein
 
     longest = max(len(prediction), len(reference))
@@ -53,7 +55,9 @@ def edit_distance(prediction: Sequence[str], reference: Sequence[str]) -> float:
     return Levenshtein.distance(list(prediction), list(reference)) / longest
 
 
-def bleu4(predictions: Sequence[Sequence[str]], references: Sequence[Sequence[str]]) -> float:
+def bleu4(
+    predictions: Sequence[Sequence[str]], references: Sequence[Sequence[str]]
+) -> float:
     """Corpus BLEU-4 (uniform weights, brevity penalty, no smoothing) as in im2latex."""
     from nltk.translate.bleu_score import corpus_bleu
 
@@ -62,32 +66,38 @@ def bleu4(predictions: Sequence[Sequence[str]], references: Sequence[Sequence[st
     with warnings.catch_warnings():
         # nltk warns when a corpus has no 4-gram match; the score (0) says it already.
         warnings.simplefilter("ignore")
-        return float(corpus_bleu([[list(r)] for r in references],
-                                 [list(p) for p in predictions]))
+        return float(
+            corpus_bleu([[list(r)] for r in references], [list(p) for p in predictions])
+        )
 
 
-def score_tokens(predictions: Sequence[Sequence[str]],
-                 references: Sequence[Sequence[str]]) -> Scores:
+def score_tokens(
+    predictions: Sequence[Sequence[str]], references: Sequence[Sequence[str]]
+) -> Scores:
     if len(predictions) != len(references):
         raise ValueError("predictions and references differ in length")
     count = len(references)
     if count == 0:
         return Scores(0.0, 0.0, 0.0, 0.0, 0)
-    distances = [edit_distance(p, r) for p, r in zip(predictions, references)]
+    pairs = list(zip(predictions, references, strict=True))
+    distances = [edit_distance(p, r) for p, r in pairs]
     return Scores(
         bleu=bleu4(predictions, references),
         edit_distance=sum(distances) / count,
-        exact_match=sum(list(p) == list(r) for p, r in zip(predictions, references)) / count,
+        exact_match=sum(list(p) == list(r) for p, r in pairs) / count,
         empty_share=sum(not p for p in predictions) / count,
         count=count,
     )
 
 
-def score_texts(predictions: Sequence[str], references: Sequence[str],
-                prompt: str | None = None) -> Scores:
+def score_texts(
+    predictions: Sequence[str], references: Sequence[str], prompt: str | None = None
+) -> Scores:
     """Raw model texts against reference LaTeX."""
-    return score_tokens([prediction_tokens(p, prompt) for p in predictions],
-                        [reference_tokens(r) for r in references])
+    return score_tokens(
+        [prediction_tokens(p, prompt) for p in predictions],
+        [reference_tokens(r) for r in references],
+    )
 
 
 def make_compute_metrics(tokenizer, prompt: str | None = None):

@@ -1,4 +1,4 @@
-"""Checks before a run: fail in seconds with a clear message, not in minutes with a trace.
+"""Checks before a run: fail in seconds with a clear message, not later with a trace.
 
 The reproduction recipe wants a CUDA GPU and the Hugging Face hub; most machines that
 run SnapTeX have neither. Every problem is collected and reported at once, each with
@@ -27,7 +27,7 @@ def resolve_device(requested: str) -> str:
 
 
 def check(recipe: Recipe) -> str:
-    """Return the device to train on, or raise :class:`RecipeError` listing every problem."""
+    """The device to train on, or :class:`RecipeError` listing every problem."""
     problems = _device_problems(recipe)
     if recipe.build is None and recipe.model:
         problems += _source_problems(recipe.model, "model", "--model LOCAL_DIR")
@@ -43,8 +43,10 @@ def _device_problems(recipe: Recipe) -> list[str]:
     import torch
 
     if recipe.device == "cuda" and not torch.cuda.is_available():
-        return ["it needs a CUDA GPU and none is visible "
-                "(override with --device cpu: slow, but it runs)"]
+        return [
+            "it needs a CUDA GPU and none is visible "
+            "(override with --device cpu: slow, but it runs)"
+        ]
     return []
 
 
@@ -56,8 +58,10 @@ def _source_problems(path: str, kind: str, override: str) -> list[str]:
     repo_type = "dataset" if kind == "dataset" else "model"
     if hub_available(path, repo_type):
         return []
-    return [f"{kind} {path!r} is not cached and the Hugging Face hub is unreachable "
-            f"(use a local copy: {override})"]
+    return [
+        f"{kind} {path!r} is not cached and the Hugging Face hub is unreachable "
+        f"(use a local copy: {override})"
+    ]
 
 
 def hub_available(repo_id: str, repo_type: str) -> bool:

@@ -35,6 +35,7 @@ import sys
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from itertools import pairwise
 from pathlib import Path
 from typing import Any
 
@@ -46,12 +47,29 @@ DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "form
 BYTE_TOKEN = re.compile(r"^<0x[0-9A-F]{2}>$")
 UNUSED_TOKEN = re.compile(r"^<unused\d+>$")
 # Config / generation-config fields holding token ids (at any nesting level).
-ID_FIELDS = {"pad_token_id", "eos_token_id", "bos_token_id", "decoder_start_token_id",
-             "image_token_index", "boi_token_index", "eoi_token_index", "image_token_id",
-             "boi_token_id", "eoi_token_id", "sep_token_id", "unk_token_id", "mask_token_id"}
+ID_FIELDS = {
+    "pad_token_id",
+    "eos_token_id",
+    "bos_token_id",
+    "decoder_start_token_id",
+    "image_token_index",
+    "boi_token_index",
+    "eoi_token_index",
+    "image_token_id",
+    "boi_token_id",
+    "eoi_token_id",
+    "sep_token_id",
+    "unk_token_id",
+    "mask_token_id",
+}
 # Files save_pretrained rewrites, or that would contradict the pruned tokenizer.json.
-NOT_COPIED = {"config.json", "generation_config.json", "tokenizer.json", "tokenizer.model",
-              "model.safetensors.index.json"}
+NOT_COPIED = {
+    "config.json",
+    "generation_config.json",
+    "tokenizer.json",
+    "tokenizer.model",
+    "model.safetensors.index.json",
+}
 
 
 class PruneError(Exception):
@@ -73,9 +91,13 @@ class BpeVocab:
     def from_tokenizer_json(cls, data: dict[str, Any]) -> BpeVocab:
         model = data.get("model", {})
         if model.get("type") != "BPE":
-            raise PruneError(f"expected a BPE tokenizer.json, got {model.get('type')!r}")
-        merges = [tuple(m) if isinstance(m, list) else tuple(m.split(" ", 1))
-                  for m in model.get("merges", [])]
+            raise PruneError(
+                f"expected a BPE tokenizer.json, got {model.get('type')!r}"
+            )
+        merges = [
+            tuple(m) if isinstance(m, list) else tuple(m.split(" ", 1))
+            for m in model.get("merges", [])
+        ]
         return cls(dict(model["vocab"]), merges, list(data.get("added_tokens", [])))
 
     def id_to_token(self) -> dict[int, str]:
@@ -84,7 +106,9 @@ class BpeVocab:
         return table
 
 
-def bpe_trace(text: str, ranks: dict[tuple[str, str], int], vocab: dict[str, int]) -> set[str]:
+def bpe_trace(
+    text: str, ranks: dict[tuple[str, str], int], vocab: dict[str, int]
+) -> set[str]:
     """Every symbol BPE forms while encoding ``text`` alone (HF tokenizers' order: lowest
     merge rank first, leftmost on ties).
 
@@ -95,23 +119,33 @@ def bpe_trace(text: str, ranks: dict[tuple[str, str], int], vocab: dict[str, int
     symbols = list(text)
     seen = {s for s in symbols if s in vocab}
     while len(symbols) > 1:
-        best = min(((ranks[pair], i) for i, pair in enumerate(zip(symbols, symbols[1:]))
-                    if pair in ranks), default=None)
+        best = min(
+            (
+                (ranks[pair], i)
+                for i, pair in enumerate(pairwise(symbols))
+                if pair in ranks
+            ),
+            default=None,
+        )
         if best is None:
             break
         i = best[1]
-        symbols[i:i + 2] = [symbols[i] + symbols[i + 1]]
+        symbols[i : i + 2] = [symbols[i] + symbols[i + 1]]
         seen.add(symbols[i])
     return seen
 
 
-def select_tokens(bpe: BpeVocab, counts: Counter, min_count: int = 1,
-                  keep_unused: bool = False) -> list[int]:
+def select_tokens(
+    bpe: BpeVocab, counts: Counter, min_count: int = 1, keep_unused: bool = False
+) -> list[int]:
     """Old ids to keep, ascending (so pad/eos/bos keep ids 0/1/2)."""
     id_to_token = bpe.id_to_token()
     added_ids = {a["id"] for a in bpe.added}
-    keep = {a["id"] for a in bpe.added
-            if a.get("special") and (keep_unused or not UNUSED_TOKEN.match(a["content"]))}
+    keep = {
+        a["id"]
+        for a in bpe.added
+        if a.get("special") and (keep_unused or not UNUSED_TOKEN.match(a["content"]))
+    }
     keep |= {i for t, i in bpe.vocab.items() if BYTE_TOKEN.match(t)}
     used = {i for i, n in counts.items() if n >= min_count and i in id_to_token}
     keep |= used & added_ids  # added tokens are matched whole, not built by merges
@@ -127,21 +161,33 @@ def prune_tokenizer_json(data: dict[str, Any], kept: list[int]) -> dict[str, Any
     bpe = BpeVocab.from_tokenizer_json(data)
     old_to_new = {old: new for new, old in enumerate(kept)}
     vocab = {t: old_to_new[i] for t, i in bpe.vocab.items() if i in old_to_new}
-    merges = [[a, b] for a, b in bpe.merges if a in vocab and b in vocab and a + b in vocab]
-    added = [{**a, "id": old_to_new[a["id"]]} for a in bpe.added if a["id"] in old_to_new]
+    merges = [
+        [a, b] for a, b in bpe.merges if a in vocab and b in vocab and a + b in vocab
+    ]
+    added = [
+        {**a, "id": old_to_new[a["id"]]} for a in bpe.added if a["id"] in old_to_new
+    ]
     out = json.loads(json.dumps(data))
     out["model"]["vocab"] = vocab
     out["model"]["merges"] = merges
     out["added_tokens"] = added
-    out["post_processor"] = remap_ids_in(out.get("post_processor"), old_to_new, key="ids")
+    out["post_processor"] = remap_ids_in(
+        out.get("post_processor"), old_to_new, key="ids"
+    )
     return out
 
 
 def remap_ids_in(node: Any, old_to_new: dict[int, int], key: str) -> Any:
     """Remap every int (or list of ints) under a ``key`` field anywhere in ``node``."""
     if isinstance(node, dict):
-        return {k: (_remap_value(v, old_to_new, k) if k == key
-                    else remap_ids_in(v, old_to_new, key)) for k, v in node.items()}
+        return {
+            k: (
+                _remap_value(v, old_to_new, k)
+                if k == key
+                else remap_ids_in(v, old_to_new, key)
+            )
+            for k, v in node.items()
+        }
     if isinstance(node, list):
         return [remap_ids_in(v, old_to_new, key) for v in node]
     return node
@@ -163,8 +209,14 @@ def remap_config_ids(data: Any, old_to_new: dict[int, int]) -> Any:
         return [remap_config_ids(v, old_to_new) for v in data]
     if not isinstance(data, dict):
         return data
-    return {k: (_remap_value(v, old_to_new, k) if k in ID_FIELDS
-                else remap_config_ids(v, old_to_new)) for k, v in data.items()}
+    return {
+        k: (
+            _remap_value(v, old_to_new, k)
+            if k in ID_FIELDS
+            else remap_config_ids(v, old_to_new)
+        )
+        for k, v in data.items()
+    }
 
 
 # ----------------------------------------------------------------------------- corpus
@@ -174,8 +226,11 @@ def read_corpus(paths: Iterable[str | Path], limit: int | None = None) -> list[s
     """Formulas, one per line, from files or folders (``*/formulas.txt`` inside)."""
     formulas: list[str] = []
     for path in map(Path, paths):
-        files = sorted(path.glob("*/formulas.txt")) + sorted(path.glob("formulas.txt")) \
-            if path.is_dir() else [path]
+        files = (
+            sorted(path.glob("*/formulas.txt")) + sorted(path.glob("formulas.txt"))
+            if path.is_dir()
+            else [path]
+        )
         if not files or not all(f.is_file() for f in files):
             raise PruneError(f"no formula file at {path}")
         for file in files:
@@ -202,27 +257,34 @@ def count_tokens(tokenizer, formulas: list[str]) -> Counter:
     return counts
 
 
-def coverage(original, pruned, formulas: list[str], old_to_new: dict[int, int]
-             ) -> dict[str, Any]:
+def coverage(
+    original, pruned, formulas: list[str], old_to_new: dict[int, int]
+) -> dict[str, Any]:
     """How the pruned tokenizer treats ``formulas`` compared with the original."""
     byte_ids = {i for t, i in pruned.get_vocab().items() if BYTE_TOKEN.match(t)}
     before = original.encode_batch(formulas, add_special_tokens=False)
     after = pruned.encode_batch(formulas, add_special_tokens=False)
     identical = roundtrip = with_bytes = 0
     tokens_before = tokens_after = 0
-    for text, old, new in zip(formulas, before, after):
+    for old, new in zip(before, after, strict=True):
         identical += [old_to_new.get(i, -1) for i in old.ids] == new.ids
-        roundtrip += pruned.decode(new.ids, skip_special_tokens=False) == \
-            original.decode(old.ids, skip_special_tokens=False)
-        with_bytes += any(i in byte_ids for i in new.ids) and \
-            not any(i in byte_ids for i in old.ids)
+        roundtrip += pruned.decode(
+            new.ids, skip_special_tokens=False
+        ) == original.decode(old.ids, skip_special_tokens=False)
+        with_bytes += any(i in byte_ids for i in new.ids) and not any(
+            i in byte_ids for i in old.ids
+        )
         tokens_before += len(old.ids)
         tokens_after += len(new.ids)
     n = max(1, len(formulas))
-    return {"formulas": len(formulas), "identical_pct": 100 * identical / n,
-            "roundtrip_pct": 100 * roundtrip / n, "new_byte_fallback_pct": 100 * with_bytes / n,
-            "tokens_per_formula_before": tokens_before / n,
-            "tokens_per_formula_after": tokens_after / n}
+    return {
+        "formulas": len(formulas),
+        "identical_pct": 100 * identical / n,
+        "roundtrip_pct": 100 * roundtrip / n,
+        "new_byte_fallback_pct": 100 * with_bytes / n,
+        "tokens_per_formula_before": tokens_before / n,
+        "tokens_per_formula_after": tokens_after / n,
+    }
 
 
 # ----------------------------------------------------------------------------- model
@@ -239,14 +301,20 @@ def prune_model(model, kept: list[int]):
     tied = head.weight.data_ptr() == encoder_embed.weight.data_ptr()
     decoder_tied = decoder_embed.weight.data_ptr() == encoder_embed.weight.data_ptr()
     shared = torch.nn.Parameter(encoder_embed.weight.data[keep].clone())
-    decoder_embed.weight = shared if decoder_tied else \
-        torch.nn.Parameter(decoder_embed.weight.data[keep].clone())
+    decoder_embed.weight = (
+        shared
+        if decoder_tied
+        else torch.nn.Parameter(decoder_embed.weight.data[keep].clone())
+    )
     encoder_embed.weight = shared
     for embed in (encoder_embed, decoder_embed):
         embed.num_embeddings = len(kept)
-    new_head = torch.nn.Linear(head.in_features, len(kept), bias=head.bias is not None,
-                               dtype=head.weight.dtype)
-    new_head.weight = shared if tied else torch.nn.Parameter(head.weight.data[keep].clone())
+    new_head = torch.nn.Linear(
+        head.in_features, len(kept), bias=head.bias is not None, dtype=head.weight.dtype
+    )
+    new_head.weight = (
+        shared if tied else torch.nn.Parameter(head.weight.data[keep].clone())
+    )
     if head.bias is not None:
         new_head.bias = torch.nn.Parameter(head.bias.data[keep].clone())
     model.lm_head.out_proj = new_head
@@ -268,7 +336,11 @@ def pruned_config(config, kept: list[int]):
 def copy_processor_files(src: Path, dst: Path, old_to_new: dict[int, int]) -> None:
     """Copy the non-weight files; tokenizer_config's id-keyed tables are remapped."""
     for item in src.iterdir():
-        if item.name in NOT_COPIED or item.suffix in (".safetensors", ".bin") or item.is_dir():
+        if (
+            item.name in NOT_COPIED
+            or item.suffix in (".safetensors", ".bin")
+            or item.is_dir()
+        ):
             continue
         shutil.copy2(item, dst / item.name)
     config_path = dst / "tokenizer_config.json"
@@ -276,25 +348,37 @@ def copy_processor_files(src: Path, dst: Path, old_to_new: dict[int, int]) -> No
         data = json.loads(config_path.read_text(encoding="utf-8"))
         table = data.get("added_tokens_decoder")
         if isinstance(table, dict):
-            data["added_tokens_decoder"] = {str(old_to_new[int(k)]): v for k, v in table.items()
-                                            if int(k) in old_to_new}
-        config_path.write_text(json.dumps(data, indent=2, ensure_ascii=False) + "\n",
-                               encoding="utf-8")
+            data["added_tokens_decoder"] = {
+                str(old_to_new[int(k)]): v
+                for k, v in table.items()
+                if int(k) in old_to_new
+            }
+        config_path.write_text(
+            json.dumps(data, indent=2, ensure_ascii=False) + "\n", encoding="utf-8"
+        )
 
 
 # ----------------------------------------------------------------------------- driver
 
 
-def prune_checkpoint(src: str | Path, dst: str | Path, formulas: list[str], *,
-                     min_count: int = 1, keep_unused: bool = False,
-                     keep_texts: Iterable[str] = (SEED_PROMPT,)) -> dict[str, Any]:
+def prune_checkpoint(
+    src: str | Path,
+    dst: str | Path,
+    formulas: list[str],
+    *,
+    min_count: int = 1,
+    keep_unused: bool = False,
+    keep_texts: Iterable[str] = (SEED_PROMPT,),
+) -> dict[str, Any]:
     """Write the pruned checkpoint + processor to ``dst``; returns the report."""
     from tokenizers import Tokenizer
 
     src, dst = Path(src), Path(dst)
     tokenizer_path = src / "tokenizer.json"
     if not (src / "config.json").is_file() or not tokenizer_path.is_file():
-        raise PruneError(f"{src} is not a model folder with config.json and tokenizer.json")
+        raise PruneError(
+            f"{src} is not a model folder with config.json and tokenizer.json"
+        )
     if dst.resolve() == src.resolve():
         raise PruneError("the output folder must differ from the input folder")
     data = json.loads(tokenizer_path.read_text(encoding="utf-8"))
@@ -309,8 +393,11 @@ def prune_checkpoint(src: str | Path, dst: str | Path, formulas: list[str], *,
     pruned_json = prune_tokenizer_json(data, kept)
     pruned = Tokenizer.from_str(json.dumps(pruned_json))
     report = {
-        "source": str(src), "original_vocab": original.get_vocab_size(),
-        "kept_vocab": len(kept), "min_count": min_count, "keep_unused": keep_unused,
+        "source": str(src),
+        "original_vocab": original.get_vocab_size(),
+        "kept_vocab": len(kept),
+        "min_count": min_count,
+        "keep_unused": keep_unused,
         "oov_policy": "byte_fallback",
         "coverage_seen": coverage(original, pruned, seen, old_to_new),
         "coverage_held_out": coverage(original, pruned, held, old_to_new),
@@ -320,8 +407,13 @@ def prune_checkpoint(src: str | Path, dst: str | Path, formulas: list[str], *,
     return report
 
 
-def write_checkpoint(src: Path, dst: Path, kept: list[int], tokenizer_json: dict[str, Any],
-                     report: dict[str, Any]) -> None:
+def write_checkpoint(
+    src: Path,
+    dst: Path,
+    kept: list[int],
+    tokenizer_json: dict[str, Any],
+    report: dict[str, Any],
+) -> None:
     from transformers import AutoModelForSeq2SeqLM, GenerationConfig
 
     from model.cpu_exec import update_hints
@@ -335,36 +427,61 @@ def write_checkpoint(src: Path, dst: Path, kept: list[int], tokenizer_json: dict
     dst.mkdir(parents=True, exist_ok=True)
     copy_processor_files(src, dst, old_to_new)
     model.save_pretrained(dst)
-    (dst / "tokenizer.json").write_text(json.dumps(tokenizer_json, ensure_ascii=False),
-                                        encoding="utf-8")
+    (dst / "tokenizer.json").write_text(
+        json.dumps(tokenizer_json, ensure_ascii=False), encoding="utf-8"
+    )
     summary = {k: v for k, v in report.items() if k != "kept_ids"}
     update_hints(dst, prune_vocab=summary)
     (dst / "prune_vocab_kept_ids.json").write_text(json.dumps(kept), encoding="utf-8")
-    logger.info("pruned %d -> %d tokens into %s", report["original_vocab"], len(kept), dst)
+    logger.info(
+        "pruned %d -> %d tokens into %s", report["original_vocab"], len(kept), dst
+    )
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m training.prune_vocab",
-                                     description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m training.prune_vocab", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("model", help="T5Gemma-2 checkpoint folder")
     parser.add_argument("out", help="output folder for the pruned checkpoint")
-    parser.add_argument("--corpus", nargs="+", default=[str(DEFAULT_CORPUS)],
-                        help="formula files or folders (*/formulas.txt)")
-    parser.add_argument("--limit", type=int, default=None, help="use the first N formulas")
-    parser.add_argument("--min-count", type=int, default=1,
-                        help="drop corpus tokens seen fewer times (default 1: keep all)")
-    parser.add_argument("--keep-text", nargs="*", default=[SEED_PROMPT],
-                        help="texts that must keep their exact tokens (default: the prompt)")
-    parser.add_argument("--keep-unused", action="store_true",
-                        help="also keep Gemma's <unusedN> placeholder tokens")
+    parser.add_argument(
+        "--corpus",
+        nargs="+",
+        default=[str(DEFAULT_CORPUS)],
+        help="formula files or folders (*/formulas.txt)",
+    )
+    parser.add_argument(
+        "--limit", type=int, default=None, help="use the first N formulas"
+    )
+    parser.add_argument(
+        "--min-count",
+        type=int,
+        default=1,
+        help="drop corpus tokens seen fewer times (default 1: keep all)",
+    )
+    parser.add_argument(
+        "--keep-text",
+        nargs="*",
+        default=[SEED_PROMPT],
+        help="texts that must keep their exact tokens (default: the prompt)",
+    )
+    parser.add_argument(
+        "--keep-unused",
+        action="store_true",
+        help="also keep Gemma's <unusedN> placeholder tokens",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     try:
         formulas = read_corpus(args.corpus, args.limit)
-        report = prune_checkpoint(args.model, args.out, formulas,
-                                  min_count=max(1, args.min_count),
-                                  keep_unused=args.keep_unused,
-                                  keep_texts=args.keep_text)
+        report = prune_checkpoint(
+            args.model,
+            args.out,
+            formulas,
+            min_count=max(1, args.min_count),
+            keep_unused=args.keep_unused,
+            keep_texts=args.keep_text,
+        )
     except (PruneError, OSError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2

@@ -1,10 +1,11 @@
-"""Training recipes: one dataclass, stored as JSON, read by the one training entry point.
+"""Training recipes: one dataclass, stored as JSON, read by the one training entry.
 
-A recipe is data, not a code path: ``training/recipes/t5gemma2-a100.json`` reproduces the
-seed tutorial exactly, and every other recipe (a frozen vision tower, letterboxed
-images, more data, a model built from scratch) reuses the same loader, collator and
-trainer by changing fields here. Hooks that need code are named as ``"module:attr"``
-strings (``build``, ``collator``) so a new model plugs in without editing this package.
+A recipe is data, not a code path: ``training/recipes/t5gemma2-a100.json``
+reproduces the seed tutorial exactly, and every other recipe (a frozen vision tower,
+letterboxed images, more data, a model built from scratch) reuses the same loader,
+collator and trainer by changing fields here. Hooks that need code are named as
+``"module:attr"`` strings (``build``, ``collator``) so a new model plugs in without
+editing this package.
 """
 
 from __future__ import annotations
@@ -73,23 +74,31 @@ class Recipe:
     model: str | None = None
     build: str | None = None
     build_args: dict[str, Any] = field(default_factory=dict)
-    dtype: str = "auto"  # "bfloat16", "float32", "float16" or "auto" (the checkpoint's)
+    # "bfloat16", "float32", "float16" or "auto" (the checkpoint's own).
+    dtype: str = "auto"
     processor_use_fast: bool = True
-    pad_token: str = "<pad>"  # added (and embeddings resized) only when missing
-    freeze: tuple[str, ...] = ()  # parameter-name substrings to freeze, e.g. "vision_tower"
+    # Added, with the embeddings resized, only when the tokenizer has no pad token.
+    pad_token: str = "<pad>"
+    # Parameter-name substrings to freeze, e.g. ["vision_tower"].
+    freeze: tuple[str, ...] = ()
     prompt: str | None = SEED_PROMPT
     datasets: tuple[DataSource, ...] = ()
     preprocess: bool = False
-    letterbox: float | None = None  # pad images to this width/height ratio, never squash
+    # Pad images to this width/height ratio (never squash); None: leave them be.
+    letterbox: float | None = None
     max_target_length: int = 256
-    label_padding: str = "longest"  # or "max_length"; padding is masked to -100 either way
-    targets_add_eos: bool = False  # append EOS to targets (the tutorial does not)
+    # "longest" or "max_length"; padding is masked to -100 either way.
+    label_padding: str = "longest"
+    # Append EOS to every target so generation learns to stop (the tutorial does not).
+    targets_add_eos: bool = False
     collator: str | None = None
     collator_args: dict[str, Any] = field(default_factory=dict)
     seed: int = 42
-    device: str = "auto"  # "cuda" makes the recipe refuse to start without a GPU
+    # "cuda" makes the recipe refuse to start without a GPU; "auto" takes what exists.
+    device: str = "auto"
     tf32: bool = False
-    output_dir: str | None = None  # default: runs/<name> under the current directory
+    # Default: runs/<name> under the current directory.
+    output_dir: str | None = None
     training_args: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -97,7 +106,7 @@ class Recipe:
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Recipe:
-        """Build from parsed JSON; unknown keys are an error (typos must not be ignored)."""
+        """Build from parsed JSON; unknown keys are errors (typos must not pass)."""
         _reject_unknown(cls, data, "recipe")
         values = dict(data)
         sources = values.get("datasets") or []
@@ -142,13 +151,19 @@ def _validate(recipe: Recipe) -> None:
     if not recipe.model and not recipe.build:
         raise RecipeError(f"recipe {recipe.name!r} names neither 'model' nor 'build'")
     if recipe.build and ":" not in recipe.build:
-        raise RecipeError(f"'build' must look like 'module:function', got {recipe.build!r}")
+        raise RecipeError(
+            f"'build' must look like 'module:function', got {recipe.build!r}"
+        )
     if recipe.collator and ":" not in recipe.collator:
-        raise RecipeError(f"'collator' must look like 'module:attr', got {recipe.collator!r}")
+        raise RecipeError(
+            f"'collator' must look like 'module:attr', got {recipe.collator!r}"
+        )
     if recipe.device not in ("auto", "cpu", "cuda"):
         raise RecipeError(f"device must be auto, cpu or cuda, got {recipe.device!r}")
     if recipe.dtype not in ("auto", "bfloat16", "float16", "float32"):
-        raise RecipeError(f"dtype must be auto, bfloat16, float16 or float32, got {recipe.dtype!r}")
+        raise RecipeError(
+            f"dtype must be auto, bfloat16, float16 or float32, got {recipe.dtype!r}"
+        )
     if recipe.label_padding not in ("longest", "max_length"):
         raise RecipeError("label_padding must be 'longest' or 'max_length'")
     if not recipe.datasets:
@@ -157,9 +172,14 @@ def _validate(recipe: Recipe) -> None:
         raise RecipeError("letterbox must be a positive width/height ratio")
     if any(s.weight <= 0 for s in recipe.datasets):
         raise RecipeError("dataset weights must be positive")
-    if recipe.prompt is not None and "<start_of_image>" not in recipe.prompt \
-            and recipe.collator is None:
-        logger.warning("prompt has no <start_of_image>; prompted models need one per image")
+    if (
+        recipe.prompt is not None
+        and "<start_of_image>" not in recipe.prompt
+        and recipe.collator is None
+    ):
+        logger.warning(
+            "prompt has no <start_of_image>; prompted models need one per image"
+        )
 
 
 # -- loading -------------------------------------------------------------------
@@ -179,7 +199,8 @@ def recipe_path(name_or_path: str) -> Path:
     bundled = RECIPES_DIR / f"{name_or_path}.json"
     if not bundled.is_file():
         raise RecipeError(
-            f"unknown recipe {name_or_path!r}; bundled: {', '.join(available_recipes())}"
+            f"unknown recipe {name_or_path!r}; "
+            f"bundled: {', '.join(available_recipes())}"
         )
     return bundled
 
@@ -197,7 +218,7 @@ def read_recipe_dict(name_or_path: str) -> dict[str, Any]:
 
 
 def load_recipe(name_or_path: str, overrides: dict[str, Any] | None = None) -> Recipe:
-    """Read a recipe and apply ``overrides`` (dotted keys, see :func:`apply_overrides`)."""
+    """Read a recipe, then apply dotted-key ``overrides`` (:func:`apply_overrides`)."""
     data = read_recipe_dict(name_or_path)
     return Recipe.from_dict(apply_overrides(data, overrides or {}))
 
@@ -208,13 +229,11 @@ def load_recipe(name_or_path: str, overrides: dict[str, Any] | None = None) -> R
 def apply_overrides(data: dict[str, Any], overrides: dict[str, Any]) -> dict[str, Any]:
     """Return a copy of ``data`` with dotted keys set: ``training_args.max_steps=2``.
 
-    ``datasets.0.train_rows`` addresses a list entry; ``None`` values are skipped so
-    optional CLI flags can be passed straight through.
+    ``datasets.0.train_rows`` addresses a list entry.
     """
     result = copy.deepcopy(data)
     for key, value in overrides.items():
-        if value is not None:
-            _set_dotted(result, key, value)
+        _set_dotted(result, key, value)
     return result
 
 

@@ -23,6 +23,7 @@ from __future__ import annotations
 import argparse
 import json
 import logging
+import math
 import shutil
 import sys
 from pathlib import Path
@@ -31,9 +32,17 @@ from model.cpu_exec import pooled_tokens, read_hints, update_hints
 
 logger = logging.getLogger(__name__)
 
-WRITTEN_BY_SAVE = {"config.json", "generation_config.json", "model.safetensors.index.json",
-                   "processor_config.json", "preprocessor_config.json", "tokenizer.json",
-                   "tokenizer_config.json", "special_tokens_map.json", "tokenizer.model"}
+WRITTEN_BY_SAVE = {
+    "config.json",
+    "generation_config.json",
+    "model.safetensors.index.json",
+    "processor_config.json",
+    "preprocessor_config.json",
+    "tokenizer.json",
+    "tokenizer_config.json",
+    "special_tokens_map.json",
+    "tokenizer.model",
+}
 
 
 class ResizeError(Exception):
@@ -45,14 +54,21 @@ def interpolate_positions(table, new_side: int):
     import torch.nn.functional as F
 
     count, hidden = table.shape
-    side = int(round(count**0.5))
+    side = math.isqrt(count)
     if side * side != count:
         raise ResizeError(f"position table of {count} rows is not a square grid")
     grid = table.float().reshape(1, side, side, hidden).permute(0, 3, 1, 2)
     # antialias: shrinking a grid 2-4x without it aliases the learned high frequencies.
-    resized = F.interpolate(grid, size=(new_side, new_side), mode="bicubic",
-                            align_corners=False, antialias=new_side < side)
-    return resized.permute(0, 2, 3, 1).reshape(new_side * new_side, hidden).to(table.dtype)
+    resized = F.interpolate(
+        grid,
+        size=(new_side, new_side),
+        mode="bicubic",
+        align_corners=False,
+        antialias=new_side < side,
+    )
+    return (
+        resized.permute(0, 2, 3, 1).reshape(new_side * new_side, hidden).to(table.dtype)
+    )
 
 
 def resolve_tokens(size: int, patch: int, mm_tokens: int, requested: int | None) -> int:
@@ -61,11 +77,13 @@ def resolve_tokens(size: int, patch: int, mm_tokens: int, requested: int | None)
         raise ResizeError(f"--size {size} is not a multiple of the patch size {patch}")
     if requested is None:
         return pooled_tokens(size, patch, mm_tokens)
-    side = int(round(requested**0.5))
+    side = math.isqrt(requested) if requested > 0 else 0
     patches = size // patch
     if side * side != requested or side < 1 or patches % side:
-        raise ResizeError(f"--mm-tokens {requested} must be a square whose side divides "
-                          f"the {patches}x{patches} patch grid")
+        raise ResizeError(
+            f"--mm-tokens {requested} must be a square whose side divides "
+            f"the {patches}x{patches} patch grid"
+        )
     return requested
 
 
@@ -79,11 +97,14 @@ def resize_model(model, size: int, mm_tokens: int):
     embeddings = getattr(tower, "vision_model", tower).embeddings
     new_side = size // vision_config.patch_size
     table = interpolate_positions(embeddings.position_embedding.weight.data, new_side)
-    embeddings.position_embedding = torch.nn.Embedding.from_pretrained(table, freeze=False)
+    embeddings.position_embedding = torch.nn.Embedding.from_pretrained(
+        table, freeze=False
+    )
     embeddings.num_patches = embeddings.num_positions = new_side * new_side
     embeddings.image_size = size
-    embeddings.register_buffer("position_ids", torch.arange(new_side * new_side)[None],
-                               persistent=False)
+    embeddings.register_buffer(
+        "position_ids", torch.arange(new_side * new_side)[None], persistent=False
+    )
     vision_config.image_size = size
     model.config.encoder.mm_tokens_per_image = mm_tokens
     return model
@@ -93,13 +114,17 @@ def resize_processor(processor, size: int, mm_tokens: int):
     """The same processor class at the new image size and image-token count."""
     image_processor = processor.image_processor
     image_processor.size = {"height": size, "width": size}
-    return type(processor)(image_processor=image_processor, tokenizer=processor.tokenizer,
-                           image_seq_length=mm_tokens,
-                           chat_template=getattr(processor, "chat_template", None))
+    return type(processor)(
+        image_processor=image_processor,
+        tokenizer=processor.tokenizer,
+        image_seq_length=mm_tokens,
+        chat_template=getattr(processor, "chat_template", None),
+    )
 
 
-def resize_checkpoint(src: str | Path, dst: str | Path, size: int,
-                      mm_tokens: int | None = None) -> dict[str, int]:
+def resize_checkpoint(
+    src: str | Path, dst: str | Path, size: int, mm_tokens: int | None = None
+) -> dict[str, int]:
     """Write the resized checkpoint + processor to ``dst``; returns what changed."""
     from transformers import AutoConfig, AutoModelForSeq2SeqLM, AutoProcessor
 
@@ -114,8 +139,9 @@ def resize_checkpoint(src: str | Path, dst: str | Path, size: int,
     vision = config.encoder.vision_config
     old_size, old_tokens = vision.image_size, config.encoder.mm_tokens_per_image
     tokens = resolve_tokens(size, vision.patch_size, old_tokens, mm_tokens)
-    model = resize_model(AutoModelForSeq2SeqLM.from_pretrained(src, dtype="auto"),
-                         size, tokens)
+    model = resize_model(
+        AutoModelForSeq2SeqLM.from_pretrained(src, dtype="auto"), size, tokens
+    )
     processor = resize_processor(AutoProcessor.from_pretrained(src), size, tokens)
     dst.mkdir(parents=True, exist_ok=True)
     copy_other_files(src, dst)
@@ -123,30 +149,52 @@ def resize_checkpoint(src: str | Path, dst: str | Path, size: int,
     processor.save_pretrained(dst)
     # Hints came along with the other files: a second resize keeps the first original.
     original = read_hints(dst).vision_resized_from or old_size
-    update_hints(dst, vision_resized_from=original, vision_image_size=size,
-                 needs_finetune=True)
-    logger.info("resized vision %d -> %d px, %d -> %d image tokens, in %s",
-                old_size, size, old_tokens, tokens, dst)
-    return {"from_size": old_size, "size": size, "from_mm_tokens": old_tokens,
-            "mm_tokens": tokens, "original_size": original}
+    update_hints(
+        dst, vision_resized_from=original, vision_image_size=size, needs_finetune=True
+    )
+    logger.info(
+        "resized vision %d -> %d px, %d -> %d image tokens, in %s",
+        old_size,
+        size,
+        old_tokens,
+        tokens,
+        dst,
+    )
+    return {
+        "from_size": old_size,
+        "size": size,
+        "from_mm_tokens": old_tokens,
+        "mm_tokens": tokens,
+        "original_size": original,
+    }
 
 
 def copy_other_files(src: Path, dst: Path) -> None:
     """Copy files save_pretrained does not write (snaptex.json, pruning reports ...)."""
     for item in src.iterdir():
-        if item.is_file() and item.name not in WRITTEN_BY_SAVE and \
-                item.suffix not in (".safetensors", ".bin"):
+        if (
+            item.is_file()
+            and item.name not in WRITTEN_BY_SAVE
+            and item.suffix not in (".safetensors", ".bin")
+        ):
             shutil.copy2(item, dst / item.name)
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m training.resize_vision",
-                                     description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(
+        prog="python -m training.resize_vision", description=__doc__.split("\n\n")[0]
+    )
     parser.add_argument("model", help="T5Gemma-2 checkpoint folder")
     parser.add_argument("out", help="output folder")
-    parser.add_argument("--size", type=int, required=True, help="new image size, e.g. 448")
-    parser.add_argument("--mm-tokens", type=int, default=None,
-                        help="image tokens per image (default: keep, if it pools evenly)")
+    parser.add_argument(
+        "--size", type=int, required=True, help="new image size, e.g. 448"
+    )
+    parser.add_argument(
+        "--mm-tokens",
+        type=int,
+        default=None,
+        help="image tokens per image (default: keep, if it pools evenly)",
+    )
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
     try:

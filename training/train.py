@@ -1,15 +1,23 @@
 """``snaptex train``: run a training recipe with ``Seq2SeqTrainer``.
 
-One entry point for every recipe (``training/recipes/*.json``). The steps below are
-the seed tutorial's, in its order; what differs between recipes is data in the recipe.
+One entry point for every recipe (``training/recipes/*.json``). The steps in
+:func:`run` are the seed tutorial's, in its order; recipes differ only in data.
 
 Examples::
 
-    snaptex train --recipe t5gemma2-a100                     # the A100 reproduction
-    snaptex train --recipe t5gemma2-a100 --dataset ../shared/data/im2latex-100k \\
-        --model /path/to/t5gemma-2-270m-270m                 # offline, same recipe
-    snaptex train --recipe debug-tiny-cpu                    # a 2-step CPU smoke run
-    accelerate launch -m training.train --recipe t5gemma2-a100   # several GPUs/nodes
+    snaptex train --recipe t5gemma2-a100                 # the A100 reproduction
+    snaptex train --recipe t5gemma2-a100 \\
+        --model /path/to/t5gemma-2-270m-270m \\
+        --dataset ../shared/data/im2latex-100k           # offline, same recipe
+    snaptex train --recipe debug-tiny-cpu                # a 2-step CPU smoke run
+
+Several GPUs or nodes use the Trainer's own support, no code change (each process
+gets ``per_device_train_batch_size``, so N GPUs multiply the effective batch by N)::
+
+    accelerate launch -m training.train --recipe t5gemma2-a100
+    torchrun --nproc-per-node 4 -m training.train --recipe t5gemma2-a100
+    torchrun --nnodes 2 --node-rank R --master-addr HOST --nproc-per-node 8 \\
+        -m training.train --recipe t5gemma2-a100
 """
 
 from __future__ import annotations
@@ -40,29 +48,49 @@ logger = logging.getLogger(__name__)
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
-        prog="snaptex train", description="Train or fine-tune a model from a recipe.",
+        prog="snaptex train",
+        description="Train or fine-tune a model from a recipe.",
         epilog="Several GPUs or nodes: `accelerate launch -m training.train ...` or "
-               "`torchrun --nproc-per-node N -m training.train ...` (no code change).",
+        "`torchrun --nproc-per-node N -m training.train ...` (no code change).",
     )
     add = parser.add_argument
-    add("--recipe", default=DEFAULT_RECIPE,
-        help=f"bundled recipe name or JSON file (default {DEFAULT_RECIPE})")
+    add(
+        "--recipe",
+        default=DEFAULT_RECIPE,
+        help=f"bundled recipe name or JSON file (default {DEFAULT_RECIPE})",
+    )
     add("--model", help="hub id or local folder to start from (replaces the recipe's)")
     add("--dataset", help="hub id or local folder in the im2latex shape (replaces all)")
     add("--dataset-config", help="hub config of --dataset (e.g. full)")
-    add("--device", choices=("auto", "cpu", "cuda"), help="override the recipe's device")
+    add(
+        "--device", choices=("auto", "cpu", "cuda"), help="override the recipe's device"
+    )
     add("--max-steps", type=int, help="stop after N optimiser steps")
     add("--train-rows", type=int, help="training rows per data set")
     add("--eval-rows", type=int, help="evaluation rows per data set")
     add("--output-dir", help="where checkpoints and the final model go")
-    add("--set", dest="assignments", action="append", default=[], metavar="KEY=VALUE",
+    add(
+        "--set",
+        dest="assignments",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
         help="override any recipe field, e.g. training_args.learning_rate=5e-5 "
-             "or freeze='[\"vision_tower\"]' (repeatable; VALUE is JSON if it parses)")
-    add("--resume", default="auto",
-        help="'auto' (last checkpoint in the output dir, if any), 'never', or a path")
-    add("--push-to-hub", metavar="REPO_ID",
-        help="upload the saved model and processor to this hub repository")
-    add("--print-recipe", action="store_true", help="print the resolved recipe and exit")
+        "or freeze='[\"vision_tower\"]' (repeatable; VALUE is JSON if it parses)",
+    )
+    add(
+        "--resume",
+        default="auto",
+        help="'auto' (last checkpoint in the output dir, if any), 'never', or a path",
+    )
+    add(
+        "--push-to-hub",
+        metavar="REPO_ID",
+        help="upload the saved model and processor to this hub repository",
+    )
+    add(
+        "--print-recipe", action="store_true", help="print the resolved recipe and exit"
+    )
     add("--list-recipes", action="store_true", help="list the bundled recipes and exit")
     add("-v", "--verbose", action="store_true", help="debug logging")
     return parser
@@ -75,12 +103,17 @@ def recipe_from_args(args: argparse.Namespace) -> Recipe:
         overrides.update(model=args.model, build=None)
     if args.dataset:
         overrides["datasets"] = _replace_datasets(args)
-    overrides.update({"device": args.device, "output_dir": args.output_dir,
-                      "training_args.max_steps": args.max_steps})
+    flags = {
+        "device": args.device,
+        "output_dir": args.output_dir,
+        "training_args.max_steps": args.max_steps,
+    }
     data = read_recipe_dict(args.recipe)
     for index in range(len(overrides.get("datasets") or data.get("datasets") or [])):
-        overrides[f"datasets.{index}.train_rows"] = args.train_rows
-        overrides[f"datasets.{index}.eval_rows"] = args.eval_rows
+        flags[f"datasets.{index}.train_rows"] = args.train_rows
+        flags[f"datasets.{index}.eval_rows"] = args.eval_rows
+    # A flag left out changes nothing; `--set key=null` does set null.
+    overrides.update({k: v for k, v in flags.items() if v is not None})
     for text in args.assignments:
         key, value = parse_assignment(text)
         overrides[key] = value
@@ -115,8 +148,12 @@ def load_model_and_processor(recipe: Recipe):
     freeze_parameters(model, recipe.freeze)
     trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
     total = sum(p.numel() for p in model.parameters())
-    logger.info("model: %s, %.1fM parameters, %.1fM trainable",
-                type(model).__name__, total / 1e6, trainable / 1e6)
+    logger.info(
+        "model: %s, %.1fM parameters, %.1fM trainable",
+        type(model).__name__,
+        total / 1e6,
+        trainable / 1e6,
+    )
     return model, processor
 
 
@@ -135,9 +172,13 @@ def load_pretrained_from(recipe: Recipe):
     source = str(local or recipe.model)
     try:
         processor = AutoProcessor.from_pretrained(
-            source, use_fast=recipe.processor_use_fast, local_files_only=local is not None)
+            source,
+            use_fast=recipe.processor_use_fast,
+            local_files_only=local is not None,
+        )
         model = AutoModelForImageTextToText.from_pretrained(
-            source, dtype=torch_dtype(recipe.dtype), local_files_only=local is not None)
+            source, dtype=torch_dtype(recipe.dtype), local_files_only=local is not None
+        )
     except (OSError, ValueError) as exc:
         first = (str(exc).strip().splitlines() or ["?"])[0]
         raise RecipeError(f"cannot load model {recipe.model}: {first}") from None
@@ -150,7 +191,9 @@ def ensure_pad_token(model, processor, pad_token: str) -> None:
     if tokenizer.pad_token is None:
         tokenizer.add_special_tokens({"pad_token": pad_token})
         model.resize_token_embeddings(len(tokenizer))
-        logger.info("added pad token %r and resized embeddings to %d", pad_token, len(tokenizer))
+        logger.info(
+            "added pad token %r and resized embeddings to %d", pad_token, len(tokenizer)
+        )
     if getattr(model.config, "pad_token_id", None) is None:
         model.config.pad_token_id = tokenizer.pad_token_id
 
@@ -209,8 +252,12 @@ def make_trainer(recipe, model, processor, train, evaluation, args):
 
         compute_metrics = make_compute_metrics(tokenizer_of(processor), recipe.prompt)
     return Seq2SeqTrainer(
-        model=model, args=args, train_dataset=train, eval_dataset=evaluation,
-        data_collator=make_collator(processor, recipe), processing_class=processor,
+        model=model,
+        args=args,
+        train_dataset=train,
+        eval_dataset=evaluation,
+        data_collator=make_collator(processor, recipe),
+        processing_class=processor,
         compute_metrics=compute_metrics,
     )
 
@@ -252,11 +299,15 @@ def push_to_hub(output_dir: Path, repo_id: str) -> None:
     try:
         api = HfApi()
         api.create_repo(repo_id, exist_ok=True)
-        api.upload_folder(repo_id=repo_id, folder_path=str(output_dir),
-                          ignore_patterns=["checkpoint-*", "checkpoint-*/**"])
+        api.upload_folder(
+            repo_id=repo_id,
+            folder_path=str(output_dir),
+            ignore_patterns=["checkpoint-*", "checkpoint-*/**", "init/**"],
+        )
     except Exception as exc:  # network/auth failures: report, the local copy is safe
-        raise RecipeError(f"push to {repo_id} failed ({exc}); the model is saved "
-                          f"in {output_dir}") from None
+        raise RecipeError(
+            f"push to {repo_id} failed ({exc}); the model is saved in {output_dir}"
+        ) from None
     logger.info("pushed %s to the hub as %s", output_dir, repo_id)
 
 
@@ -264,32 +315,48 @@ def push_to_hub(output_dir: Path, repo_id: str) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    recipe = recipe_from_args(args)                                   # 1. recipe
+    """The tutorial's steps, in its order; recipes only change the data they use."""
+    # 1. The recipe, with the command line's overrides.
+    recipe = recipe_from_args(args)
     if args.print_recipe:
         print(json.dumps(recipe.to_dict(), indent=2))
         return 0
-    device = preflight.check(recipe)                                  # 2. preflight
-    logger.info("recipe %s on %s, starting from %s", recipe.name, device, recipe.init_source)
-    set_determinism(recipe, device)                                   # 3. seed, TF32
-    model, processor = load_model_and_processor(recipe)               # 4. model
-    train, evaluation = load_train_eval(recipe)                       # 5. data
+    # 2. Fail now, clearly, if the GPU, model or data is not reachable.
+    device = preflight.check(recipe)
+    logger.info("recipe %s on %s from %s", recipe.name, device, recipe.init_source)
+    # 3. Seed and TF32.
+    set_determinism(recipe, device)
+    # 4. Model and processor (pad token added only when missing; freezing).
+    model, processor = load_model_and_processor(recipe)
+    # 5. Data: shuffle(seed).select(range(rows)) per source, then mixed.
+    train, evaluation = load_train_eval(recipe)
+    # 6. Seq2SeqTrainingArguments and the trainer with the recipe's collator.
     output_dir = output_dir_of(recipe)
-    args_ = training_arguments(recipe, device, output_dir)            # 6. arguments
-    trainer = make_trainer(recipe, model, processor, train, evaluation, args_)  # 7.
-    checkpoint = checkpoint_to_resume(args.resume, output_dir)
-    result = trainer.train(resume_from_checkpoint=checkpoint)         # 8. train
-    save_outputs(trainer, processor, recipe, output_dir, result)      # 9. save
-    if args.push_to_hub and trainer.is_world_process_zero():
-        push_to_hub(output_dir, args.push_to_hub)                     # 10. share
-    print(f"trained {recipe.name}: {result.metrics.get('train_loss', float('nan')):.4f} "
-          f"mean loss over {result.global_step} steps; saved to {output_dir}")
+    training_args = training_arguments(recipe, device, output_dir)
+    trainer = make_trainer(recipe, model, processor, train, evaluation, training_args)
+    # 7. Train, resuming from the last checkpoint when there is one.
+    result = trainer.train(
+        resume_from_checkpoint=checkpoint_to_resume(args.resume, output_dir)
+    )
+    # 8. Save the model AND the processor, then share them if asked.
+    save_outputs(trainer, processor, recipe, output_dir, result)
+    if trainer.is_world_process_zero():
+        if args.push_to_hub:
+            push_to_hub(output_dir, args.push_to_hub)
+        loss = result.metrics.get("train_loss", float("nan"))
+        print(
+            f"trained {recipe.name}: mean loss {loss:.4f} over "
+            f"{result.global_step} steps; saved to {output_dir}"
+        )
     return 0
 
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     if args.list_recipes:
         print("\n".join(available_recipes()))
         return 0

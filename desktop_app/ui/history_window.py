@@ -5,12 +5,13 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from PySide6.QtCore import QSize, Qt, QTimer, Signal
+from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QImage, QPixmap
 from PySide6.QtWidgets import (QDialog, QHBoxLayout, QLineEdit, QListWidget,
                                QListWidgetItem, QPushButton, QVBoxLayout, QWidget)
 
 from desktop_app.history import Entry, History
+from desktop_app.qt_compat import make_timer
 from desktop_app.ui import icons
 
 logger = logging.getLogger(__name__)
@@ -25,17 +26,23 @@ class HistoryWindow(QDialog):
         self.setWindowTitle("SnapTeX history")
         self.setWindowIcon(icons.icon())
         self.resize(640, 480)
-        self.search = QLineEdit(placeholderText="Search LaTeX or model…", clearButtonEnabled=True)
-        self._search_timer = QTimer(self, singleShot=True, interval=200)
+        self.search = QLineEdit()
+        self.search.setPlaceholderText("Search LaTeX or model…")
+        self.search.setClearButtonEnabled(True)
+        self._search_timer = make_timer(self, 200, single_shot=True)
         self._search_timer.timeout.connect(self.refresh)
         self.search.textChanged.connect(self._search_timer.start)
-        self.list = QListWidget(iconSize=QSize(160, 48), alternatingRowColors=True)
+        self.list = QListWidget()
+        self.list.setIconSize(QSize(160, 48))
+        self.list.setAlternatingRowColors(True)
         self.list.itemActivated.connect(self._copy_item)
         self.list.itemDoubleClicked.connect(self._copy_item)
         buttons = QHBoxLayout()
         buttons.addWidget(QPushButton("Delete", clicked=self._delete_selected))
         buttons.addStretch()
-        buttons.addWidget(QPushButton("Copy", clicked=self._copy_selected, default=True))
+        copy_button = QPushButton("Copy", clicked=self._copy_selected)
+        copy_button.setDefault(True)
+        buttons.addWidget(copy_button)
         layout = QVBoxLayout(self)
         layout.addWidget(self.search)
         layout.addWidget(self.list)
@@ -51,6 +58,10 @@ class HistoryWindow(QDialog):
         self.show()
         self.raise_()
         self.activateWindow()
+
+    def hideEvent(self, event) -> None:  # noqa: N802
+        self._search_timer.stop()  # no queries against a store that may be closing
+        super().hideEvent(event)
 
     @staticmethod
     def _item(entry: Entry) -> QListWidgetItem:

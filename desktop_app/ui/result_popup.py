@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QMimeData, QRect, Qt, QTimer, Signal
+from PySide6.QtCore import QMimeData, QRect, Qt, Signal
 from PySide6.QtGui import (QDragEnterEvent, QDropEvent, QFont, QGuiApplication, QImage,
-                           QKeySequence, QPixmap, QShortcut)
+                           QKeyEvent, QKeySequence, QPixmap)
 from PySide6.QtWidgets import (QButtonGroup, QHBoxLayout, QLabel, QPlainTextEdit,
                                QProgressBar, QPushButton, QStackedWidget, QVBoxLayout,
                                QWidget)
@@ -19,6 +19,7 @@ from PySide6.QtWidgets import (QButtonGroup, QHBoxLayout, QLabel, QPlainTextEdit
 from desktop_app import clipboard, preview
 from desktop_app.formatting import LABELS, Style, wrap
 from desktop_app.geometry import popup_position
+from desktop_app.qt_compat import make_label, make_timer
 from desktop_app.ui import icons
 
 logger = logging.getLogger(__name__)
@@ -73,7 +74,7 @@ class ResultPopup(QWidget):
         self.setAcceptDrops(True)
         self.setMinimumWidth(420)
         self.style_value = Style.RAW.value
-        self._edit_timer = QTimer(self, singleShot=True, interval=EDIT_DEBOUNCE_MS)
+        self._edit_timer = make_timer(self, EDIT_DEBOUNCE_MS, single_shot=True)
         self._edit_timer.timeout.connect(self._on_edit_settled)
         self.pages = QStackedWidget(self)
         self.busy_page, self.result_page, self.message_page = (
@@ -83,19 +84,19 @@ class ResultPopup(QWidget):
         layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 12, 14, 12)
         layout.addWidget(self.pages)
-        QShortcut(QKeySequence.StandardKey.Paste, self, activated=self._paste_from_clipboard)
-        QShortcut(QKeySequence(Qt.Key.Key_Escape), self, activated=self._escape)
 
     # -- construction -------------------------------------------------------------
 
     def _build_busy(self) -> QWidget:
         page = QWidget()
-        self.thumbnail = QLabel(alignment=Qt.AlignmentFlag.AlignCenter)
-        self.busy_label = QLabel("Recognising…", objectName="title")
-        self.busy_detail = QLabel("", objectName="muted")
-        bar = QProgressBar(maximum=0, textVisible=False)
+        self.thumbnail = make_label(centred=True)
+        self.busy_label = make_label("Recognising…", "title")
+        self.busy_detail = make_label("", "muted")
+        bar = QProgressBar()
+        bar.setRange(0, 0)  # indeterminate: generation has no known length
+        bar.setTextVisible(False)
         bar.setFixedHeight(6)
-        self.cancel_button = QPushButton("Cancel", clicked=self.cancel_requested)
+        self.cancel_button = QPushButton("Cancel", clicked=self._cancel)
         row = QHBoxLayout()
         row.addWidget(self.busy_label)
         row.addStretch()
@@ -109,17 +110,18 @@ class ResultPopup(QWidget):
 
     def _build_result(self) -> QWidget:
         page = QWidget()
-        self.preview = QLabel(objectName="preview", alignment=Qt.AlignmentFlag.AlignCenter)
-        self.preview.setWordWrap(True)
+        self.preview = make_label("", "preview", centred=True, wrap=True)
         self.editor = LatexEdit()
         self.editor.setFont(QFont("DejaVu Sans Mono", 10))
         self.editor.setFixedHeight(64)
         self.editor.textChanged.connect(self._edit_timer.start)
         self.editor.image_pasted.connect(self.image_received)
-        self.formats = QButtonGroup(self, exclusive=True)
+        self.formats = QButtonGroup(self)
+        self.formats.setExclusive(True)
         formats_row = QHBoxLayout()
         for style in Style:
-            button = QPushButton(LABELS[style], checkable=True)
+            button = QPushButton(LABELS[style])
+            button.setCheckable(True)
             button.setProperty("format", True)
             button.setProperty("style_value", style.value)
             button.setToolTip(wrap("x", style).replace("\n", " "))
@@ -127,8 +129,8 @@ class ResultPopup(QWidget):
             formats_row.addWidget(button)
         formats_row.addStretch()
         self.formats.buttonClicked.connect(self._on_format_clicked)
-        self.confidence = QLabel("", objectName="muted")
-        self.status = QLabel("", objectName="status")
+        self.confidence = make_label("", "muted")
+        self.status = make_label("", "status")
         copy_button = QPushButton("Copy", clicked=self._copy_current)
         footer = QHBoxLayout()
         for item in (self.confidence, self.status):
@@ -145,8 +147,8 @@ class ResultPopup(QWidget):
 
     def _build_message(self) -> QWidget:
         page = QWidget()
-        self.message_title = QLabel("", objectName="title")
-        self.message = QLabel(wordWrap=True, objectName="muted")
+        self.message_title = make_label("", "title")
+        self.message = make_label("", "muted", wrap=True)
         self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
         row = QHBoxLayout()
         row.addStretch()
@@ -245,6 +247,18 @@ class ResultPopup(QWidget):
             self.show_message("Nothing to recognise", "There is no image on the clipboard.")
         else:
             self.image_received.emit(image)
+
+    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+        # Reached when no child took the key (the editor handles its own Ctrl+V).
+        if event.matches(QKeySequence.StandardKey.Paste):
+            self._paste_from_clipboard()
+        elif event.key() == Qt.Key.Key_Escape:
+            self._escape()
+        else:
+            super().keyPressEvent(event)
+
+    def _cancel(self) -> None:
+        self.cancel_requested.emit()
 
     def _escape(self) -> None:
         if self.pages.currentWidget() is self.busy_page:

@@ -18,7 +18,8 @@ logger = logging.getLogger(__name__)
 class PathField(QWidget):
     def __init__(self, value: str):
         super().__init__()
-        self.edit = QLineEdit(value, placeholderText="bundled model")
+        self.edit = QLineEdit(value)
+        self.edit.setPlaceholderText("bundled model")
         browse = QPushButton("Browse…", clicked=self._browse)
         layout = QHBoxLayout(self)
         layout.setContentsMargins(0, 0, 0, 0)
@@ -47,7 +48,8 @@ def make_field(setting: Setting, value: Any) -> QWidget:
         combo.setCurrentText(str(value))
         return combo
     if setting.type is int:
-        spin = QSpinBox(minimum=setting.minimum, maximum=setting.maximum or 1_000_000)
+        spin = QSpinBox()
+        spin.setRange(setting.minimum, setting.maximum or 1_000_000)
         spin.setValue(int(value))
         return spin
     return QLineEdit(str(value))

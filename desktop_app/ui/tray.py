@@ -39,7 +39,8 @@ class Tray(QObject):
             action = self.menu.addAction(label)
             action.triggered.connect(getattr(self, name).emit)
             self.actions[name] = action
-        self.status_action = QAction("Starting…", self.menu, enabled=False)
+        self.status_action = QAction("Starting…", self.menu)
+        self.status_action.setEnabled(False)
         self.menu.insertAction(self.actions["snip"], self.status_action)
         self.menu.insertSeparator(self.actions["snip"])
         self.icon = QSystemTrayIcon(icons.icon("loading"), self)

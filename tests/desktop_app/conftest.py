@@ -2,17 +2,16 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 
 import pytest
 from PySide6.QtCore import QSettings
 
 from desktop_app import platform_info
+from fakes import FAKE_WORKER
 from desktop_app.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
-FAKE_WORKER = [sys.executable, str(REPO / "tests" / "fakes" / "fake_worker.py")]
 
 
 @pytest.fixture(autouse=True)

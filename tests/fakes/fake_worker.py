@@ -17,7 +17,7 @@ Cancels are honoured during the --delay wait (unless --behaviour never).
 from __future__ import annotations
 
 import argparse
-import json
+import os
 import queue
 import sys
 import threading
@@ -77,7 +77,7 @@ def _answer(request, args, behaviour: str, cancels: dict, count: int) -> None:
     if behaviour == "never":
         return
     if behaviour == "crash":
-        sys.exit(3)
+        os._exit(3)  # die like a segfaulting model would: no clean-up, no reply
     if cancelled.wait(args.delay):
         _send(protocol.error(ErrorCode.CANCELLED, "cancelled", request.id))
         return
@@ -108,7 +108,10 @@ def main(argv=None) -> int:
     count = 0
     while (request := requests.get()) is not None:
         if request.op is protocol.Op.SHUTDOWN:
-            return 0
+            # os._exit: a daemon thread blocked in stdin.read makes a normal
+            # interpreter shutdown abort ("could not acquire lock for stdin").
+            sys.stdout.flush()
+            os._exit(0)
         if request.op is protocol.Op.PING:
             _send(protocol.pong(request.id))
         elif request.op is protocol.Op.PREDICT:

@@ -24,26 +24,32 @@ LAPTOP_AVX2 = "processor\t: 0\nflags\t\t: fpu sse avx2 fma\n"
 ARM = "processor\t: 0\nFeatures\t: fp asimd bf16\n"
 
 
-@pytest.mark.parametrize(("cpuinfo", "expected"), [
-    (XEON_AMX, True),
-    (XEON_AVX512_BF16, True),
-    (LAPTOP_AVX2, False),
-    (ARM, False),  # ARM bf16 is not one of the x86 flags oneDNN uses here: fp32
-    ("", False),
-])
+@pytest.mark.parametrize(
+    ("cpuinfo", "expected"),
+    [
+        (XEON_AMX, True),
+        (XEON_AVX512_BF16, True),
+        (LAPTOP_AVX2, False),
+        (ARM, False),  # ARM bf16 is not one of the x86 flags oneDNN uses here: fp32
+        ("", False),
+    ],
+)
 def test_bf16_support_from_flags(cpuinfo, expected):
     assert cpu_supports_bf16(cpu_flags(cpuinfo)) is expected
 
 
-@pytest.mark.parametrize(("requested", "hinted", "native", "expected"), [
-    ("auto", "auto", True, "bfloat16"),
-    ("auto", "auto", False, "float32"),
-    ("float32", "auto", True, "float32"),  # an explicit request wins over the CPU
-    ("bfloat16", "auto", False, "bfloat16"),
-    ("auto", "float32", True, "float32"),  # then the model folder's hint
-    ("auto", "bfloat16", False, "bfloat16"),
-    ("float32", "bfloat16", True, "float32"),
-])
+@pytest.mark.parametrize(
+    ("requested", "hinted", "native", "expected"),
+    [
+        ("auto", "auto", True, "bfloat16"),
+        ("auto", "auto", False, "float32"),
+        ("float32", "auto", True, "float32"),  # an explicit request wins over the CPU
+        ("bfloat16", "auto", False, "bfloat16"),
+        ("auto", "float32", True, "float32"),  # then the model folder's hint
+        ("auto", "bfloat16", False, "bfloat16"),
+        ("float32", "bfloat16", True, "float32"),
+    ],
+)
 def test_dtype_decision_table(requested, hinted, native, expected):
     assert choose_dtype(requested, hinted, bf16_native=native) == expected
 
@@ -54,19 +60,26 @@ def test_unknown_dtype_is_rejected():
 
 
 def test_physical_cores_ignores_hyperthreads(monkeypatch):
-    monkeypatch.setattr(cpu_exec.os, "sched_getaffinity", lambda _: set(range(8)), raising=False)
-    blocks = [f"processor\t: {i}\nphysical id\t: 0\ncore id\t\t: {i // 2}\n" for i in range(8)]
+    monkeypatch.setattr(
+        cpu_exec.os, "sched_getaffinity", lambda _: set(range(8)), raising=False
+    )
+    blocks = [
+        f"processor\t: {i}\nphysical id\t: 0\ncore id\t\t: {i // 2}\n" for i in range(8)
+    ]
     assert physical_cores("\n".join(blocks)) == 4
 
 
-@pytest.mark.parametrize(("size", "patch", "tokens", "expected"), [
-    (896, 14, 256, 256),  # released: 64x64 patches pooled 4x4
-    (448, 14, 256, 256),  # 32x32 patches pooled 2x2
-    (224, 14, 256, 256),  # 16x16 patches, no pooling
-    (112, 14, 256, 64),   # 8x8 patches cannot make 16x16 tokens
-    (64, 16, 4, 4),
-    (16, 16, 4, 1),
-])
+@pytest.mark.parametrize(
+    ("size", "patch", "tokens", "expected"),
+    [
+        (896, 14, 256, 256),  # released: 64x64 patches pooled 4x4
+        (448, 14, 256, 256),  # 32x32 patches pooled 2x2
+        (224, 14, 256, 256),  # 16x16 patches, no pooling
+        (112, 14, 256, 64),  # 8x8 patches cannot make 16x16 tokens
+        (64, 16, 4, 4),
+        (16, 16, 4, 1),
+    ],
+)
 def test_pooled_tokens(size, patch, tokens, expected):
     assert pooled_tokens(size, patch, tokens) == expected
 
@@ -86,7 +99,9 @@ def test_hints_round_trip_and_defaults(tmp_path):
     assert hints.extra == {"note": "x"}
 
 
-@pytest.mark.parametrize("content", ["[1, 2]", "{not json", '{"cpu": {"dtype": "int8"}}'])
+@pytest.mark.parametrize(
+    "content", ["[1, 2]", "{not json", '{"cpu": {"dtype": "int8"}}']
+)
 def test_bad_hints_fall_back_to_defaults(tmp_path, content):
     (tmp_path / "snaptex.json").write_text(content)
     assert read_hints(tmp_path) == SnaptexHints()
@@ -100,8 +115,9 @@ def test_optimize_for_cpu_follows_folder_hints(tiny_model_dir, tmp_path):
 
     folder = tmp_path / "m"
     shutil.copytree(tiny_model_dir, folder)
-    (folder / "snaptex.json").write_text(json.dumps(
-        {"cpu": {"dtype": "bfloat16", "static_cache": True}}))
+    (folder / "snaptex.json").write_text(
+        json.dumps({"cpu": {"dtype": "bfloat16", "static_cache": True}})
+    )
     model = AutoModelForSeq2SeqLM.from_pretrained(folder)
     model = cpu_exec.optimize_for_cpu(model, dtype="auto")
     assert model.dtype == torch.bfloat16

@@ -46,16 +46,21 @@ def image():
 # ---------------------------------------------------------------- pure functions
 
 MERGES = [("a", "b"), ("ab", "c"), ("b", "c"), ("c", "d")]
-VOCAB = {t: i for i, t in enumerate(["<pad>", "a", "b", "c", "d", "ab", "abc", "bc", "cd"])}
+VOCAB = {
+    t: i for i, t in enumerate(["<pad>", "a", "b", "c", "d", "ab", "abc", "bc", "cd"])
+}
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("abc", {"a", "b", "c", "ab", "abc"}),  # (a,b) outranks (b,c): bc never forms
-    ("bc", {"b", "c", "bc"}),
-    ("cd", {"c", "d", "cd"}),
-    ("abcd", {"a", "b", "c", "d", "ab", "abc"}),  # abc then nothing joins d
-    ("x", set()),  # not in the vocabulary: byte fallback, no symbol kept
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("abc", {"a", "b", "c", "ab", "abc"}),  # (a,b) outranks (b,c): bc never forms
+        ("bc", {"b", "c", "bc"}),
+        ("cd", {"c", "d", "cd"}),
+        ("abcd", {"a", "b", "c", "d", "ab", "abc"}),  # abc then nothing joins d
+        ("x", set()),  # not in the vocabulary: byte fallback, no symbol kept
+    ],
+)
 def test_bpe_trace(text, expected):
     ranks = {pair: rank for rank, pair in enumerate(MERGES)}
     assert bpe_trace(text, ranks, VOCAB) == expected
@@ -63,8 +68,11 @@ def test_bpe_trace(text, expected):
 
 def test_select_tokens_keeps_specials_bytes_and_traces():
     vocab = {**VOCAB, "<0x00>": 9, "<0xFF>": 10, "<unused0>": 11, "<image>": 12}
-    added = [{"id": i, "content": t, "special": True}
-             for t, i in vocab.items() if t in ("<pad>", "<unused0>", "<image>")]
+    added = [
+        {"id": i, "content": t, "special": True}
+        for t, i in vocab.items()
+        if t in ("<pad>", "<unused0>", "<image>")
+    ]
     bpe = BpeVocab(vocab, MERGES, added)
     kept = select_tokens(bpe, {VOCAB["abc"]: 3, VOCAB["cd"]: 1}, min_count=2)
     names = {t for t, i in vocab.items() if i in kept}
@@ -109,10 +117,13 @@ def test_pruned_model_generates_the_same_tokens(pruned):
         inputs = processor(text=SEED_PROMPT, images=image(), return_tensors="pt")
         extra = {}
         if name == "original":  # the pruned model = the original restricted to kept ids
-            extra["suppress_tokens"] = sorted(set(range(report["original_vocab"])) - set(kept))
+            extra["suppress_tokens"] = sorted(
+                set(range(report["original_vocab"])) - set(kept)
+            )
         with torch.no_grad():
-            out = model.generate(**inputs, max_new_tokens=16, min_new_tokens=16,
-                                 do_sample=False, **extra)
+            out = model.generate(
+                **inputs, max_new_tokens=16, min_new_tokens=16, do_sample=False, **extra
+            )
         models[name], outputs[name] = (model, inputs), out[0].tolist()
         texts[name] = processor.batch_decode(out, skip_special_tokens=True)
     assert [old_to_new[i] for i in outputs["original"]] == outputs["pruned"]
@@ -145,8 +156,17 @@ def test_out_of_vocabulary_text_falls_back_to_bytes(pruned):
 
 
 def test_cli_reports_bad_input(tmp_path, capsys):
-    assert main([str(tmp_path / "missing"), str(tmp_path / "out"),
-                 "--corpus", str(FORMULAS / "katex_tests" / "formulas.txt")]) == 2
+    assert (
+        main(
+            [
+                str(tmp_path / "missing"),
+                str(tmp_path / "out"),
+                "--corpus",
+                str(FORMULAS / "katex_tests" / "formulas.txt"),
+            ]
+        )
+        == 2
+    )
     assert "error:" in capsys.readouterr().err
     with pytest.raises(PruneError):
         read_corpus([tmp_path / "nothing.txt"])

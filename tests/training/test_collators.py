@@ -32,14 +32,18 @@ def processor(tiny_model_dir):
 def examples():
     return [
         {"image": drawing(), "text": r"x ^ { 2 }"},
-        {"image": drawing((300, 60), mode="L", bg=255),
-         "text": r"\frac { a + b } { c } = \sqrt { d }"},
+        {
+            "image": drawing((300, 60), mode="L", bg=255),
+            "text": r"\frac { a + b } { c } = \sqrt { d }",
+        },
         {"image": drawing((80, 30), mode="RGBA", bg=(255, 255, 255, 0)), "text": "y"},
     ]
 
 
 def test_prompted_batch_shapes_and_image_tokens(processor):
-    collator = PromptedCollator(processor, SEED_PROMPT, TargetEncoder(processor.tokenizer))
+    collator = PromptedCollator(
+        processor, SEED_PROMPT, TargetEncoder(processor.tokenizer)
+    )
     batch = collator(examples())
     mm_tokens = processor.image_seq_length
     image_id = processor.tokenizer.image_token_id
@@ -56,9 +60,9 @@ def test_labels_mask_padding_and_nothing_else(processor):
     labels = TargetEncoder(processor.tokenizer)(texts)
     plain = [processor.tokenizer(t)["input_ids"] for t in texts]
     assert labels.shape[1] == max(map(len, plain))  # padded to the longest
-    for row, ids in zip(labels.tolist(), plain):
-        assert row[:len(ids)] == ids  # real tokens kept as they are
-        assert row[len(ids):] == [IGNORE_INDEX] * (len(row) - len(ids))
+    for row, ids in zip(labels.tolist(), plain, strict=False):
+        assert row[: len(ids)] == ids  # real tokens kept as they are
+        assert row[len(ids) :] == [IGNORE_INDEX] * (len(row) - len(ids))
 
 
 def test_targets_truncate_to_max_length_and_can_pad_to_it(processor):
@@ -66,13 +70,19 @@ def test_targets_truncate_to_max_length_and_can_pad_to_it(processor):
     truncated = TargetEncoder(processor.tokenizer, max_length=256)([long_text])
     assert truncated.shape == (1, 256)
     assert (truncated != IGNORE_INDEX).all()
-    padded = TargetEncoder(processor.tokenizer, max_length=32, padding="max_length")(["x"])
+    padded = TargetEncoder(processor.tokenizer, max_length=32, padding="max_length")(
+        ["x"]
+    )
     assert padded.shape == (1, 32)
-    assert (padded == IGNORE_INDEX).sum() == 32 - len(processor.tokenizer("x")["input_ids"])
+    assert (padded == IGNORE_INDEX).sum() == 32 - len(
+        processor.tokenizer("x")["input_ids"]
+    )
 
 
 def test_add_eos_ends_every_target_with_eos(processor):
-    labels = TargetEncoder(processor.tokenizer, add_eos=True)(["x", r"\frac { 1 } { 2 }"])
+    labels = TargetEncoder(processor.tokenizer, add_eos=True)(
+        ["x", r"\frac { 1 } { 2 }"]
+    )
     eos = processor.tokenizer.eos_token_id
     for row in labels.tolist():
         real = [t for t in row if t != IGNORE_INDEX]
@@ -91,9 +101,16 @@ def test_make_collator_follows_the_recipe(processor):
     base = {"name": "t", "model": "x", "datasets": ["d"]}
     prompted = make_collator(processor, Recipe.from_dict(base))
     pixel = make_collator(processor, Recipe.from_dict({**base, "prompt": None}))
-    custom = make_collator(processor, Recipe.from_dict(
-        {**base, "collator": "tests.training.test_collators:RecordingCollator",
-         "collator_args": {"flag": 7}}))
+    custom = make_collator(
+        processor,
+        Recipe.from_dict(
+            {
+                **base,
+                "collator": "tests.training.test_collators:RecordingCollator",
+                "collator_args": {"flag": 7},
+            }
+        ),
+    )
     assert isinstance(prompted, PromptedCollator)
     assert isinstance(pixel, PixelCollator)
     assert isinstance(custom, RecordingCollator)
@@ -110,7 +127,7 @@ def test_preprocess_gives_training_the_inference_pixels():
 
     dark = drawing((200, 60), bg="black", fg="white")
     prepared = ImagePreparer(preprocess=True)(dark)
-    assert list(prepared.getdata()) == list(prepare(dark).convert("RGB").getdata())
+    assert prepared.tobytes() == prepare(dark).convert("RGB").tobytes()
     assert prepared.getpixel((0, 0)) == (255, 255, 255)  # dark mode inverted
     assert ImagePreparer()(dark).size == (200, 60)  # off: only RGB conversion
     blank = Image.new("RGB", (50, 50), "white")
@@ -127,7 +144,8 @@ def test_collated_batch_trains(tiny_model_dir, processor):
     from transformers import AutoModelForImageTextToText
 
     model = AutoModelForImageTextToText.from_pretrained(tiny_model_dir)
-    batch = PromptedCollator(processor, SEED_PROMPT, TargetEncoder(processor.tokenizer))(
-        examples())
+    batch = PromptedCollator(
+        processor, SEED_PROMPT, TargetEncoder(processor.tokenizer)
+    )(examples())
     loss = model(**batch).loss
     assert torch.isfinite(loss)

@@ -58,15 +58,19 @@ def test_pair_folder(tmp_path):
 
 
 def test_renamed_columns_and_missing_columns(tmp_path):
-    from datasets import Dataset, Image as ImageFeature
+    from datasets import Dataset
+    from datasets import Image as ImageFeature
 
     folder = tmp_path / "custom"
     png = tmp_path / "a.png"
     Image.new("RGB", (8, 8)).save(png)
     data = Dataset.from_dict({"img": [str(png)], "latex": ["y"]})
-    data.cast_column("img", ImageFeature()).to_parquet(str(folder / "train" / "0.parquet"))
-    renamed = load_split(DataSource(str(folder), image_column="img", text_column="latex"),
-                         "train")
+    data.cast_column("img", ImageFeature()).to_parquet(
+        str(folder / "train" / "0.parquet")
+    )
+    renamed = load_split(
+        DataSource(str(folder), image_column="img", text_column="latex"), "train"
+    )
     assert renamed.column_names == ["image", "text"]
     with pytest.raises(RecipeError, match="lacks column"):
         load_split(DataSource(str(folder)), "train")
@@ -84,15 +88,22 @@ def test_mixing_by_weight_uses_every_source(tmp_path):
     b = Dataset.from_dict({"text": ["b"] * 20})
     mixed = mix([a, b], [1.0, 1.0], seed=0)
     texts = mixed["text"]
-    assert texts.count("a") >= 5 and texts.count("b") == 20  # all_exhausted: nothing dropped
+    assert (
+        texts.count("a") >= 5 and texts.count("b") == 20
+    )  # all_exhausted: nothing dropped
 
 
 def test_load_train_eval_selects_each_source():
-    recipe = Recipe.from_dict({
-        "name": "t", "model": "m",
-        "datasets": [{"path": IM2LATEX, "train_rows": 6, "eval_rows": 4},
-                     {"path": IM2LATEX, "train_rows": 2, "eval_split": None, "weight": 3}],
-    })
+    recipe = Recipe.from_dict(
+        {
+            "name": "t",
+            "model": "m",
+            "datasets": [
+                {"path": IM2LATEX, "train_rows": 6, "eval_rows": 4},
+                {"path": IM2LATEX, "train_rows": 2, "eval_split": None, "weight": 3},
+            ],
+        }
+    )
     train, evaluation = load_train_eval(recipe)
     assert len(evaluation) == 4
     assert len(train) >= 8

@@ -19,22 +19,25 @@ from training.train import build_parser, main, recipe_from_args
 A100 = load_recipe("t5gemma2-a100")
 
 
-@pytest.mark.parametrize(("field", "expected"), [
-    ("model", "google/t5gemma-2-270m-270m"),
-    ("build", None),
-    ("dtype", "bfloat16"),
-    ("processor_use_fast", True),
-    ("prompt", SEED_PROMPT),
-    ("seed", 42),
-    ("tf32", True),
-    ("device", "cuda"),
-    ("max_target_length", 256),
-    ("preprocess", False),
-    ("letterbox", None),
-    ("freeze", ()),
-    ("targets_add_eos", False),
-    ("collator", None),
-])
+@pytest.mark.parametrize(
+    ("field", "expected"),
+    [
+        ("model", "google/t5gemma-2-270m-270m"),
+        ("build", None),
+        ("dtype", "bfloat16"),
+        ("processor_use_fast", True),
+        ("prompt", SEED_PROMPT),
+        ("seed", 42),
+        ("tf32", True),
+        ("device", "cuda"),
+        ("max_target_length", 256),
+        ("preprocess", False),
+        ("letterbox", None),
+        ("freeze", ()),
+        ("targets_add_eos", False),
+        ("collator", None),
+    ],
+)
 def test_a100_recipe_fields(field, expected):
     assert getattr(A100, field) == expected
 
@@ -49,12 +52,21 @@ def test_a100_recipe_data_is_the_tutorials_selection():
 
 def test_a100_training_arguments_are_the_tutorials():
     assert A100.training_args == {
-        "num_train_epochs": 1, "per_device_train_batch_size": 8,
-        "gradient_accumulation_steps": 1, "learning_rate": 1e-4, "warmup_steps": 15,
-        "lr_scheduler_type": "linear", "bf16": True, "tf32": True,
-        "gradient_checkpointing": True, "eval_strategy": "no", "save_strategy": "no",
-        "predict_with_generate": False, "remove_unused_columns": False,
-        "logging_steps": 10, "report_to": "none",
+        "num_train_epochs": 1,
+        "per_device_train_batch_size": 8,
+        "gradient_accumulation_steps": 1,
+        "learning_rate": 1e-4,
+        "warmup_steps": 15,
+        "lr_scheduler_type": "linear",
+        "bf16": True,
+        "tf32": True,
+        "gradient_checkpointing": True,
+        "eval_strategy": "no",
+        "save_strategy": "no",
+        "predict_with_generate": False,
+        "remove_unused_columns": False,
+        "logging_steps": 10,
+        "report_to": "none",
     }
 
 
@@ -65,16 +77,28 @@ def test_every_bundled_recipe_loads():
         assert load_recipe(name).name == name
 
 
-@pytest.mark.parametrize(("data", "message"), [
-    ({"name": "x", "model": "m", "datasets": ["d"], "learning_rate": 1}, "unknown recipe"),
-    ({"name": "x", "datasets": ["d"]}, "neither"),
-    ({"name": "x", "model": "m"}, "no datasets"),
-    ({"name": "x", "build": "nocolon", "datasets": ["d"]}, "module:function"),
-    ({"name": "x", "model": "m", "datasets": [{"path": "d", "rows": 3}]}, "dataset entry"),
-    ({"name": "x", "model": "m", "datasets": [{"name": "full"}]}, "needs a 'path'"),
-    ({"name": "x", "model": "m", "datasets": ["d"], "device": "tpu"}, "device"),
-    ({"name": "x", "model": "m", "datasets": [{"path": "d", "weight": 0}]}, "positive"),
-])
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (
+            {"name": "x", "model": "m", "datasets": ["d"], "learning_rate": 1},
+            "unknown recipe",
+        ),
+        ({"name": "x", "datasets": ["d"]}, "neither"),
+        ({"name": "x", "model": "m"}, "no datasets"),
+        ({"name": "x", "build": "nocolon", "datasets": ["d"]}, "module:function"),
+        (
+            {"name": "x", "model": "m", "datasets": [{"path": "d", "rows": 3}]},
+            "dataset entry",
+        ),
+        ({"name": "x", "model": "m", "datasets": [{"name": "full"}]}, "needs a 'path'"),
+        ({"name": "x", "model": "m", "datasets": ["d"], "device": "tpu"}, "device"),
+        (
+            {"name": "x", "model": "m", "datasets": [{"path": "d", "weight": 0}]},
+            "positive",
+        ),
+    ],
+)
 def test_bad_recipes_are_clear_errors(data, message):
     with pytest.raises(RecipeError, match=message):
         Recipe.from_dict(data)
@@ -82,22 +106,35 @@ def test_bad_recipes_are_clear_errors(data, message):
 
 def test_dotted_overrides():
     data = {"a": 1, "training_args": {"lr": 1}, "datasets": [{"path": "p", "rows": 1}]}
-    out = apply_overrides(data, {"training_args.lr": 2, "datasets.0.rows": 5,
-                                 "training_args.new": True, "a": None})
-    assert out == {"a": 1, "training_args": {"lr": 2, "new": True},
-                   "datasets": [{"path": "p", "rows": 5}]}
+    out = apply_overrides(
+        data,
+        {
+            "training_args.lr": 2,
+            "datasets.0.rows": 5,
+            "training_args.new": True,
+            "a": None,
+        },
+    )
+    assert out == {
+        "a": None,
+        "training_args": {"lr": 2, "new": True},
+        "datasets": [{"path": "p", "rows": 5}],
+    }
     assert data["training_args"] == {"lr": 1}  # the input is not modified
     with pytest.raises(RecipeError, match="no list entry"):
         apply_overrides(data, {"datasets.3.rows": 1})
 
 
-@pytest.mark.parametrize(("text", "expected"), [
-    ("training_args.max_steps=2", ("training_args.max_steps", 2)),
-    ("freeze=[\"vision_tower\"]", ("freeze", ["vision_tower"])),
-    ("prompt=null", ("prompt", None)),
-    ("model=some/dir", ("model", "some/dir")),
-    ("preprocess=true", ("preprocess", True)),
-])
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("training_args.max_steps=2", ("training_args.max_steps", 2)),
+        ('freeze=["vision_tower"]', ("freeze", ["vision_tower"])),
+        ("prompt=null", ("prompt", None)),
+        ("model=some/dir", ("model", "some/dir")),
+        ("preprocess=true", ("preprocess", True)),
+    ],
+)
 def test_parse_assignment(text, expected):
     assert parse_assignment(text) == expected
 
@@ -108,9 +145,20 @@ def test_parse_assignment_rejects_missing_equals():
 
 
 def test_cli_overrides_keep_the_tutorials_selection():
-    args = build_parser().parse_args([
-        "--dataset", "../shared/data/im2latex-100k", "--model", "some/local",
-        "--device", "cpu", "--max-steps", "3", "--set", "training_args.learning_rate=5e-5"])
+    args = build_parser().parse_args(
+        [
+            "--dataset",
+            "../shared/data/im2latex-100k",
+            "--model",
+            "some/local",
+            "--device",
+            "cpu",
+            "--max-steps",
+            "3",
+            "--set",
+            "training_args.learning_rate=5e-5",
+        ]
+    )
     recipe = recipe_from_args(args)
     (source,) = recipe.datasets
     assert source.path == "../shared/data/im2latex-100k"
@@ -120,6 +168,17 @@ def test_cli_overrides_keep_the_tutorials_selection():
     assert recipe.training_args["max_steps"] == 3
     assert recipe.training_args["learning_rate"] == 5e-5
     assert recipe.training_args["num_train_epochs"] == 1  # the rest untouched
+
+
+def test_set_null_clears_a_field_and_absent_flags_change_nothing():
+    args = build_parser().parse_args(
+        ["--set", "datasets.0.train_rows=null", "--set", "prompt=null"]
+    )
+    recipe = recipe_from_args(args)
+    assert recipe.datasets[0].train_rows is None
+    assert recipe.datasets[0].eval_rows == 200
+    assert recipe.prompt is None
+    assert recipe.device == "cuda" and "max_steps" not in recipe.training_args
 
 
 def test_shared_data_resolves_from_the_repo_not_the_cwd(tmp_path, monkeypatch):

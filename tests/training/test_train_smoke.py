@@ -1,4 +1,4 @@
-"""End to end on CPU: train a tiny T5Gemma-2 two steps, reload it as the app does, eval it."""
+"""End to end on CPU: train a tiny T5Gemma-2, reload it as the app does, eval it."""
 
 import json
 import math
@@ -13,17 +13,34 @@ IM2LATEX = "../shared/data/im2latex-100k"
 
 def train_argv(model_dir, out_dir, *extra):
     # Two rows, batch two: both steps see the same batch, so the loss must fall.
-    return ["--recipe", "debug-tiny-cpu", "--model", str(model_dir), "--dataset", IM2LATEX,
-            "--train-rows", "2", "--eval-rows", "2", "--output-dir", str(out_dir),
-            "--set", "training_args.per_device_train_batch_size=2",
-            "--set", "training_args.learning_rate=0.003", *extra]
+    return [
+        "--recipe",
+        "debug-tiny-cpu",
+        "--model",
+        str(model_dir),
+        "--dataset",
+        IM2LATEX,
+        "--train-rows",
+        "2",
+        "--eval-rows",
+        "2",
+        "--output-dir",
+        str(out_dir),
+        "--set",
+        "training_args.per_device_train_batch_size=2",
+        "--set",
+        "training_args.learning_rate=0.003",
+        *extra,
+    ]
 
 
 @pytest.fixture(scope="module")
 def run(tiny_model_dir, tmp_path_factory):
     root = tmp_path_factory.mktemp("train")
     init = root / "init"
-    shutil.copytree(tiny_model_dir, init)  # training must never touch the shared fixture
+    shutil.copytree(
+        tiny_model_dir, init
+    )  # training must never touch the shared fixture
     out = root / "out"
     with pytest.MonkeyPatch.context() as mp:
         mp.chdir(root)  # the shared data must resolve from the repo, not the cwd
@@ -47,8 +64,10 @@ def first_batch(model_dir):
     from training.data import load_train_eval
     from training.recipe import load_recipe
 
-    recipe = load_recipe("debug-tiny-cpu", {
-        "datasets": [{"path": IM2LATEX, "train_rows": 2, "eval_rows": 2}]})
+    recipe = load_recipe(
+        "debug-tiny-cpu",
+        {"datasets": [{"path": IM2LATEX, "train_rows": 2, "eval_rows": 2}]},
+    )
     train_rows, _ = load_train_eval(recipe)
     collator = make_collator(AutoProcessor.from_pretrained(model_dir), recipe)
     return collator([train_rows[0], train_rows[1]])
@@ -68,8 +87,14 @@ def test_two_steps_give_a_finite_falling_loss(run):
 def test_output_folder_describes_itself_and_holds_no_pickle(run):
     _, out = run
     names = {p.name for p in out.iterdir()}
-    assert {"config.json", "model.safetensors", "tokenizer.json", "recipe.json",
-            "training_args.json", "processor_config.json"} <= names
+    assert {
+        "config.json",
+        "model.safetensors",
+        "tokenizer.json",
+        "recipe.json",
+        "training_args.json",
+        "processor_config.json",
+    } <= names
     assert not any(n.endswith((".bin", ".pt", ".pkl")) for n in names)
     assert json.loads((out / "recipe.json").read_text())["name"] == "debug-tiny-cpu"
 
@@ -92,14 +117,36 @@ def test_saved_folder_reloads_through_the_apps_loader(run):
 def test_eval_writes_a_report(run, tmp_path, capsys):
     _, out = run
     report_path = tmp_path / "report.json"
-    code = evaluate.main(["--model", str(out), "--data", IM2LATEX, "--split", "validation",
-                          "--limit", "3", "--max-new-tokens", "8", "--worst", "2",
-                          "--device", "cpu", "--output", str(report_path)])
+    code = evaluate.main(
+        [
+            "--model",
+            str(out),
+            "--data",
+            IM2LATEX,
+            "--split",
+            "validation",
+            "--limit",
+            "3",
+            "--max-new-tokens",
+            "8",
+            "--worst",
+            "2",
+            "--device",
+            "cpu",
+            "--output",
+            str(report_path),
+        ]
+    )
     assert code == 0
     document = json.loads(report_path.read_text())
     assert document["data"]["examples"] == 3
     (report,) = document["reports"]
-    assert set(report["metrics"]) >= {"bleu", "edit_distance", "exact_match", "empty_share"}
+    assert set(report["metrics"]) >= {
+        "bleu",
+        "edit_distance",
+        "exact_match",
+        "empty_share",
+    }
     assert report["metrics"]["count"] == 3
     assert report["latency_ms"]["p50"] <= report["latency_ms"]["p95"]
     assert len(report["worst"]) == 2
@@ -110,32 +157,63 @@ def test_eval_writes_a_report(run, tmp_path, capsys):
 def test_compare_scores_two_models_on_the_same_examples(run, tmp_path):
     init, out = run
     report_path = tmp_path / "compare.json"
-    code = evaluate.main(["--compare", str(init), str(out), "--data", IM2LATEX,
-                          "--split", "test", "--limit", "2", "--max-new-tokens", "4",
-                          "--device", "cpu", "--output", str(report_path)])
+    code = evaluate.main(
+        [
+            "--compare",
+            str(init),
+            str(out),
+            "--data",
+            IM2LATEX,
+            "--split",
+            "test",
+            "--limit",
+            "2",
+            "--max-new-tokens",
+            "4",
+            "--device",
+            "cpu",
+            "--output",
+            str(report_path),
+        ]
+    )
     assert code == 0
-    reports = json.loads(report_path.read_text())["reports"]
+    document = json.loads(report_path.read_text())
+    reports = document["reports"]
+    assert sum(document["head_to_head"].values()) == 2
     assert [r["model"]["path"] for r in reports] == [str(init), str(out)]
     assert [r["metrics"]["count"] for r in reports] == [2, 2]
 
 
 def test_eval_of_a_missing_model_is_a_clear_error(tmp_path, capsys):
-    code = evaluate.main(["--model", str(tmp_path / "nothing"), "--limit", "1",
-                          "--output", str(tmp_path / "r.json")])
+    code = evaluate.main(
+        [
+            "--model",
+            str(tmp_path / "nothing"),
+            "--limit",
+            "1",
+            "--output",
+            str(tmp_path / "r.json"),
+        ]
+    )
     assert code == 2
     err = capsys.readouterr().err
     assert "snaptex eval: error:" in err and "Traceback" not in err
 
 
-def test_resume_continues_from_the_last_checkpoint(tiny_model_dir, tmp_path, caplog):
+def test_resume_continues_from_the_last_checkpoint(run, tmp_path, caplog):
+    init, _ = run
     out = tmp_path / "resumable"
-    saving = ["--set", "training_args.save_strategy=\"steps\"",
-              "--set", "training_args.save_steps=1"]
-    assert train.main(train_argv(tiny_model_dir, out, "--max-steps", "1", *saving)) == 0
+    saving = [
+        "--set",
+        'training_args.save_strategy="steps"',
+        "--set",
+        "training_args.save_steps=1",
+    ]
+    assert train.main(train_argv(init, out, "--max-steps", "1", *saving)) == 0
     assert (out / "checkpoint-1").is_dir()
     caplog.clear()
     with caplog.at_level("INFO", logger="training.train"):
-        assert train.main(train_argv(tiny_model_dir, out, "--max-steps", "2", *saving)) == 0
+        assert train.main(train_argv(init, out, "--max-steps", "2", *saving)) == 0
     assert any("resuming from" in r.getMessage() for r in caplog.records)
     log = json.loads((out / "train_log.json").read_text())
     steps = [entry["step"] for entry in log["log_history"] if "loss" in entry]

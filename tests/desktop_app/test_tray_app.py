@@ -1,0 +1,102 @@
+"""The composed app: tray actions drive the controller; the tray shows worker state."""
+
+import pytest
+from PySide6.QtGui import QColor, QImage
+from PySide6.QtWidgets import QApplication
+
+from desktop_app.app import SnapTeXApp
+from desktop_app.controller import Phase
+
+
+@pytest.fixture
+def app_parts(settings, fake_worker, tmp_path, qtbot):
+    settings.set("clipboard_method", "qt")
+    parts = SnapTeXApp(settings, fake_worker("--latex", r"\sqrt{x}"),
+                       history_path=tmp_path / "h.sqlite3")
+    qtbot.addWidget(parts.popup)
+    with qtbot.waitSignal(parts.worker.state_changed, timeout=15000,
+                          check_params_cb=lambda state, _d: state == "ready"):
+        parts.start()
+    yield parts
+    for window in (parts.history_window, parts.settings_dialog):
+        if window is not None:
+            window.close()
+    parts.shutdown()
+
+
+def test_menu_has_the_actions_in_order(app_parts):
+    labels = [a.text() for a in app_parts.tray.menu.actions() if a.text()]
+    assert labels[1:] == ["Snip region", "From clipboard", "Open image…", "History",
+                          "Settings", "Show log", "Quit"]
+
+
+def test_tooltip_and_icon_follow_the_worker(app_parts):
+    assert app_parts.tray.icon.toolTip() == "SnapTeX — ready (cpu, float32)"
+    app_parts.worker.state_changed.emit("error", "no model in /x")
+    assert "error: no model in /x" in app_parts.tray.icon.toolTip()
+    assert app_parts.tray.state == "error"
+
+
+def test_snip_action_opens_overlays(app_parts, qtbot):
+    app_parts.tray.actions["snip"].trigger()
+    qtbot.waitUntil(lambda: app_parts.controller.phase is Phase.SELECTING, timeout=3000)
+    assert app_parts.controller.overlays.windows
+    app_parts.controller.overlays.windows[0].cancelled.emit()
+    assert app_parts.controller.phase is Phase.IDLE
+
+
+def test_from_clipboard_action_end_to_end_with_fake_worker(app_parts, qtbot, qapp):
+    image = QImage(160, 50, QImage.Format.Format_RGB32)
+    image.fill(QColor("white"))
+    qapp.clipboard().setImage(image)
+    app_parts.tray.actions["from_clipboard"].trigger()
+    qtbot.waitUntil(lambda: qapp.clipboard().text() == r"\sqrt{x}", timeout=10000)
+    assert app_parts.popup.latex() == r"\sqrt{x}"
+    assert app_parts.history.count() == 1
+
+
+def test_from_clipboard_without_image(app_parts, qapp):
+    qapp.clipboard().setText("plain text")
+    app_parts.tray.actions["from_clipboard"].trigger()
+    assert "no image on the clipboard" in app_parts.popup.message.text()
+
+
+def test_history_action_recopies_with_one_click(app_parts, qapp, settings):
+    app_parts.history.add(r"\alpha+\beta", model="m")
+    settings.set("output_format", "paren")
+    app_parts.tray.actions["history"].trigger()
+    window = app_parts.history_window
+    assert window.isVisible() and window.list.count() == 1
+    window.list.setCurrentRow(0)
+    window._copy_selected()
+    assert qapp.clipboard().text() == r"\(\alpha+\beta\)"
+    window.search.setText("gamma")
+    window.refresh()
+    assert window.list.count() == 0
+
+
+def test_settings_action_and_worker_restart_on_device_change(app_parts, qtbot, settings):
+    app_parts.tray.actions["settings"].trigger()
+    assert app_parts.settings_dialog.isVisible()
+    settings.set("history_size", 1)
+    assert app_parts.history.max_entries == 1
+    settings.set("request_timeout_s", 42)
+    assert app_parts.worker.timeout_s == 42
+
+
+def test_worker_settings_restart_the_worker(settings, fake_worker, tmp_path, qtbot):
+    parts = SnapTeXApp(settings, None, history_path=tmp_path / "h.sqlite3")
+    restarted = []
+    parts.worker.restart = restarted.append
+    settings.set("device", "cpu")
+    settings.set("threads", 3)
+    assert restarted[-1][-4:] == ["--device", "cpu", "--threads", "3"]
+    parts.history.close()
+
+
+def test_quit_action_quits(app_parts, monkeypatch):
+    calls = []
+    monkeypatch.setattr(QApplication, "quit", lambda: calls.append(1))
+    app_parts._wire()  # reconnect with the patched quit
+    app_parts.tray.actions["quit"].trigger()
+    assert calls
