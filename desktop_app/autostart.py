@@ -25,7 +25,9 @@ def launch_command() -> list[str]:
 
 
 def xdg_entry_path() -> Path:
-    config = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.GenericConfigLocation)
+    config = QStandardPaths.writableLocation(
+        QStandardPaths.StandardLocation.GenericConfigLocation
+    )
     return Path(config) / "autostart" / f"{APP_ID}.desktop"
 
 
@@ -34,10 +36,12 @@ def mac_agent_path() -> Path:
 
 
 def desktop_entry(command: list[str]) -> str:
-    return ("[Desktop Entry]\nType=Application\nName=SnapTeX\n"
-            "Comment=Snip an equation, get LaTeX\n"
-            f"Exec={shlex.join(command)}\nIcon=accessories-calculator\n"
-            "X-GNOME-Autostart-enabled=true\nTerminal=false\n")
+    return (
+        "[Desktop Entry]\nType=Application\nName=SnapTeX\n"
+        "Comment=Snip an equation, get LaTeX\n"
+        f"Exec={shlex.join(command)}\nIcon=accessories-calculator\n"
+        "X-GNOME-Autostart-enabled=true\nTerminal=false\n"
+    )
 
 
 def set_enabled(enabled: bool, command: list[str] | None = None) -> None:
@@ -58,8 +62,11 @@ def set_enabled(enabled: bool, command: list[str] | None = None) -> None:
         return
     path.parent.mkdir(parents=True, exist_ok=True)
     if system == "macos":
-        path.write_bytes(plistlib.dumps(
-            {"Label": MAC_LABEL, "ProgramArguments": command, "RunAtLoad": True}))
+        path.write_bytes(
+            plistlib.dumps(
+                {"Label": MAC_LABEL, "ProgramArguments": command, "RunAtLoad": True}
+            )
+        )
     else:
         path.write_text(desktop_entry(command), encoding="utf-8")
     logger.info("start at login enabled: %s", path)

@@ -2,7 +2,8 @@
 
 Owns "one request in flight" and the latest-wins policy: a new image cancels the
 request before it, and results or errors carrying any other id are dropped. It talks to
-ports passed in (worker, popup, history, grab/copy/read functions) so tests inject fakes.
+ports passed in (worker, popup, history, grab/copy/read functions), so tests inject
+fakes.
 """
 
 from __future__ import annotations
@@ -15,7 +16,16 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from PySide6.QtCore import QBuffer, QByteArray, QIODevice, QObject, QRect, Qt, QTimer, Signal
+from PySide6.QtCore import (
+    QBuffer,
+    QByteArray,
+    QIODevice,
+    QObject,
+    QRect,
+    Qt,
+    QTimer,
+    Signal,
+)
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
@@ -41,7 +51,8 @@ USER_MESSAGES: dict[str, str] = {
     "too_large": "That image is too large; select a smaller region.",
     "not_ready": "The recogniser is still loading; try again in a moment.",
     "oom": "Out of memory: select a smaller region or use the CPU device.",
-    "model_unavailable": "No usable model: {message}. Choose a model folder in Settings.",
+    "model_unavailable": "No usable model: {message}. "
+    "Choose a model folder in Settings.",
     "internal": "Recognition failed: {message}",
     "bad_request": "The recogniser rejected the request: {message}",
     "timeout": "Recognition took too long ({message}); the recogniser was restarted.",
@@ -66,9 +77,15 @@ def png_bytes(image: QImage) -> bytes:
 
 def thumbnail_png(image: QImage) -> bytes:
     width, height = THUMBNAIL_SIZE
-    small = image.scaled(width, height, Qt.AspectRatioMode.KeepAspectRatio,
-                         Qt.TransformationMode.SmoothTransformation)
-    return png_bytes(small if image.width() > width or image.height() > height else image)
+    small = image.scaled(
+        width,
+        height,
+        Qt.AspectRatioMode.KeepAspectRatio,
+        Qt.TransformationMode.SmoothTransformation,
+    )
+    return png_bytes(
+        small if image.width() > width or image.height() > height else image
+    )
 
 
 class Phase(str, enum.Enum):
@@ -82,14 +99,24 @@ class Controller(QObject):
     phase_changed = Signal(str)
     notify = Signal(str, str, bool)  # title, message, is_error (for the tray)
 
-    def __init__(self, settings: Settings, worker: WorkerClient, popup: ResultPopup,
-                 history: History | None = None,
-                 grab: Callable[[str], list[capture.ScreenShot]] = capture.grab_all_screens,
-                 copy: Callable[[str, str], str] = clipboard.copy_text,
-                 read_image: Callable[[], QImage | None] = clipboard.read_image,
-                 parent: QObject | None = None):
+    def __init__(
+        self,
+        settings: Settings,
+        worker: WorkerClient,
+        popup: ResultPopup,
+        history: History | None = None,
+        grab: Callable[[str], list[capture.ScreenShot]] = capture.grab_all_screens,
+        copy: Callable[[str, str], str] = clipboard.copy_text,
+        read_image: Callable[[], QImage | None] = clipboard.read_image,
+        parent: QObject | None = None,
+    ):
         super().__init__(parent)
-        self.settings, self.worker, self.popup, self.history = settings, worker, popup, history
+        self.settings, self.worker, self.popup, self.history = (
+            settings,
+            worker,
+            popup,
+            history,
+        )
         self._grab, self._copy, self._read_image = grab, copy, read_image
         self.phase = Phase.IDLE
         self.overlays: OverlaySet | None = None
@@ -108,12 +135,15 @@ class Controller(QObject):
 
     def handle_command(self, command: str) -> None:
         """A command forwarded by a second launch (single_instance)."""
-        actions = {"snip": self.start_capture, "clipboard": self.from_clipboard,
-                   "show": self.popup.show}
+        actions = {
+            "snip": self.start_capture,
+            "clipboard": self.from_clipboard,
+            "show": self.popup.show,
+        }
         if command in actions:
             actions[command]()
 
-    # -- capture ----------------------------------------------------------------------
+    # -- capture -------------------------------------------------------------------
 
     def start_capture(self) -> None:
         if self.phase is Phase.SELECTING and self.overlays:
@@ -130,8 +160,11 @@ class Controller(QObject):
 
     def _hide_own_windows(self) -> bool:
         """Hide the popup; True if any of our windows was visible (so wait)."""
-        visible = [w for w in QApplication.topLevelWidgets()
-                   if w.isVisible() and not isinstance(w, Overlay)]
+        visible = [
+            w
+            for w in QApplication.topLevelWidgets()
+            if w.isVisible() and not isinstance(w, Overlay)
+        ]
         self.popup.hide()
         return bool(visible)
 
@@ -148,7 +181,9 @@ class Controller(QObject):
         self.overlays.open()
         self._set_phase(Phase.SELECTING)
 
-    def _on_selected(self, shot: capture.ScreenShot, pixels: PixelRect, anchor: QRect) -> None:
+    def _on_selected(
+        self, shot: capture.ScreenShot, pixels: PixelRect, anchor: QRect
+    ) -> None:
         self.overlays = None
         self.recognise_image(crop(shot, pixels), anchor)
 
@@ -156,12 +191,14 @@ class Controller(QObject):
         self.overlays = None
         self._set_phase(self._resting_phase())
 
-    # -- other image sources ------------------------------------------------------------
+    # -- other image sources -------------------------------------------------------
 
     def from_clipboard(self) -> None:
         image = self._read_image()
         if image is None:
-            self.popup.show_message("Nothing to recognise", "There is no image on the clipboard.")
+            self.popup.show_message(
+                "Nothing to recognise", "There is no image on the clipboard."
+            )
             return
         self.recognise_image(image)
 
@@ -170,12 +207,13 @@ class Controller(QObject):
             return
         image = QImage(paths[0])
         if image.isNull():
-            self.popup.show_message("Cannot open image",
-                                    f"{Path(paths[0]).name} is not a readable image.")
+            self.popup.show_message(
+                "Cannot open image", f"{Path(paths[0]).name} is not a readable image."
+            )
             return
         self.recognise_image(image)
 
-    # -- recognition ------------------------------------------------------------------------
+    # -- recognition ---------------------------------------------------------------
 
     def recognise_image(self, image: QImage, anchor: QRect | None = None) -> None:
         """The one path every image takes: snip, clipboard, paste, drop or file."""
@@ -183,7 +221,9 @@ class Controller(QObject):
             self.popup.show_message("Nothing to recognise", "The image is empty.")
             return
         if image.width() < MIN_IMAGE_PX or image.height() < MIN_IMAGE_PX:
-            self.popup.show_message("Nothing to recognise", "The selection is too small.")
+            self.popup.show_message(
+                "Nothing to recognise", "The selection is too small."
+            )
             return
         self._drop_current()
         self._current_image = image
@@ -217,13 +257,21 @@ class Controller(QObject):
         self._finish_request()
         latex = str(message.get("latex") or "").strip()
         if not latex:
-            self.popup.show_message("No LaTeX found", "The recogniser returned nothing for "
-                                    "this image; try a tighter selection.")
+            self.popup.show_message(
+                "No LaTeX found",
+                "The recogniser returned nothing for "
+                "this image; try a tighter selection.",
+            )
             return
         style = self.settings.get("output_format")
         copied, status = self._copy_with_status(wrap(latex, style))
-        self.popup.show_result(latex, _as_float(message.get("confidence")), style, status,
-                               failed=not copied)
+        self.popup.show_result(
+            latex,
+            _as_float(message.get("confidence")),
+            style,
+            status,
+            failed=not copied,
+        )
         self._remember(latex, message)
 
     def _on_failed(self, request_id: str, code: str, message: str) -> None:
@@ -239,7 +287,7 @@ class Controller(QObject):
         self._elapsed.stop()
         self._set_phase(Phase.IDLE if self.phase is Phase.RECOGNISING else self.phase)
 
-    # -- clipboard and history ---------------------------------------------------------------
+    # -- clipboard and history -----------------------------------------------------
 
     def copy(self, text: str) -> bool:
         copied, status = self._copy_with_status(text)
@@ -249,7 +297,9 @@ class Controller(QObject):
     def copy_from_history(self, latex: str) -> None:
         text = wrap(latex, self.settings.get("output_format"))
         copied, status = self._copy_with_status(text)
-        self.notify.emit("SnapTeX", status if not copied else f"Copied {text[:60]}", not copied)
+        self.notify.emit(
+            "SnapTeX", status if not copied else f"Copied {text[:60]}", not copied
+        )
 
     def _copy_with_status(self, text: str) -> tuple[bool, str]:
         try:
@@ -266,18 +316,25 @@ class Controller(QObject):
             return
         image = self._current_image
         try:
-            self.history.add(latex, str(message.get("latex_raw", "")),
-                             _as_float(message.get("confidence")), self.model_name(),
-                             thumbnail_png(image) if image is not None else None)
+            self.history.add(
+                latex,
+                str(message.get("latex_raw", "")),
+                _as_float(message.get("confidence")),
+                self.model_name(),
+                thumbnail_png(image) if image is not None else None,
+            )
         except sqlite3.Error as exc:
             logger.exception("history write failed")
             self.notify.emit("History", f"Could not save to history: {exc}", True)
 
     def model_name(self) -> str:
         folder = self.settings.get("model_dir")
-        return str(self.worker.info.get("model") or (Path(folder).name if folder else "bundled"))
+        return str(
+            self.worker.info.get("model")
+            or (Path(folder).name if folder else "bundled")
+        )
 
-    # -- small helpers -------------------------------------------------------------------------
+    # -- small helpers -------------------------------------------------------------
 
     def _show_failure(self, title: str, text: str) -> None:
         self.popup.show_message(title, text)

@@ -1,4 +1,5 @@
-"""Clipboard delimiter styles. A desktop concern: re-formatting never re-runs the model."""
+"""Clipboard delimiter styles: a desktop concern, so re-formatting never re-runs the
+model."""
 
 from __future__ import annotations
 
@@ -48,7 +49,7 @@ def strip_delimiters(text: str) -> str:
     for start, end in _KNOWN_WRAPPERS:
         inner_long_enough = len(body) >= len(start) + len(end)
         if inner_long_enough and body.startswith(start) and body.endswith(end):
-            return body[len(start):len(body) - len(end)].strip()
+            return body[len(start) : len(body) - len(end)].strip()
     return body
 
 

@@ -55,8 +55,9 @@ def _clamp(value: int, low: int, high: int) -> int:
     return max(low, min(high, value))
 
 
-def logical_to_pixels(rect: LogicalRect, window_size: tuple[float, float],
-                      image_size: tuple[int, int]) -> PixelRect:
+def logical_to_pixels(
+    rect: LogicalRect, window_size: tuple[float, float], image_size: tuple[int, int]
+) -> PixelRect:
     """Map a window-local selection onto the frozen screenshot shown in that window.
 
     Each axis scales by ``image / window``. Edges round outwards (floor the start,
@@ -73,18 +74,26 @@ def logical_to_pixels(rect: LogicalRect, window_size: tuple[float, float],
     top = math.floor(round(rect.y * sy, 6))
     right = math.ceil(round((rect.x + rect.width) * sx, 6))
     bottom = math.ceil(round((rect.y + rect.height) * sy, 6))
-    return PixelRect(_clamp(left, 0, img_w), _clamp(top, 0, img_h),
-                     _clamp(right, 0, img_w), _clamp(bottom, 0, img_h))
+    return PixelRect(
+        _clamp(left, 0, img_w),
+        _clamp(top, 0, img_h),
+        _clamp(right, 0, img_w),
+        _clamp(bottom, 0, img_h),
+    )
 
 
-def popup_position(anchor: tuple[int, int, int, int], popup_size: tuple[int, int],
-                   area: tuple[int, int, int, int], gap: int = 12) -> tuple[int, int]:
+def popup_position(
+    anchor: tuple[int, int, int, int],
+    popup_size: tuple[int, int],
+    area: tuple[int, int, int, int],
+    gap: int = 12,
+) -> tuple[int, int]:
     """Top-left for a popup near ``anchor`` (x, y, w, h), inside ``area``.
 
     Prefers just below the selection, then above it, and finally clamps into the
     screen's available area so the popup is never off-screen.
     """
-    ax, ay, aw, ah = anchor
+    ax, ay, _aw, ah = anchor
     pw, ph = popup_size
     x0, y0, w, h = area
     x = ax

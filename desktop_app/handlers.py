@@ -35,7 +35,7 @@ class HandlerRegistry(Generic[M]):
         return [m for m in self.methods if self.is_available(m)]
 
     def ordered(self, forced: str | None = None) -> list[tuple[M, ModuleType]]:
-        """Handlers to try: just the forced one (if named and known), else all available.
+        """Handlers to try: the forced one (if named and known), else all available.
 
         A forced handler is returned even when its probe fails, so the user gets that
         handler's own error instead of a silent switch to another one.

@@ -17,6 +17,7 @@ from PySide6.QtCore import QStandardPaths
 
 logger = logging.getLogger(__name__)
 
+COLUMNS = "id, created, latex, latex_raw, confidence, model, thumbnail"
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -44,7 +45,9 @@ class Entry:
 
 def default_path() -> Path:
     """history.sqlite3 in QStandardPaths' AppDataLocation (needs the app name set)."""
-    folder = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppDataLocation)
+    folder = QStandardPaths.writableLocation(
+        QStandardPaths.StandardLocation.AppDataLocation
+    )
     return Path(folder) / "history.sqlite3"
 
 
@@ -63,17 +66,32 @@ class History:
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(SCHEMA)
 
-    def add(self, latex: str, latex_raw: str = "", confidence: float | None = None,
-            model: str = "", thumbnail: bytes | None = None,
-            created: float | None = None) -> int | None:
+    def add(
+        self,
+        latex: str,
+        latex_raw: str = "",
+        confidence: float | None = None,
+        model: str = "",
+        thumbnail: bytes | None = None,
+        created: float | None = None,
+    ) -> int | None:
         """Store one result (committed before returning); None when history is off."""
         if self.max_entries <= 0:
             return None
         with self._transaction():
             cursor = self._db.execute(
-                "INSERT INTO entries (created, latex, latex_raw, confidence, model, thumbnail)"
+                "INSERT INTO entries"
+                " (created, latex, latex_raw, confidence, model, thumbnail)"
                 " VALUES (?, ?, ?, ?, ?, ?)",
-                (time.time() if created is None else created, latex, latex_raw, confidence, model, thumbnail))
+                (
+                    time.time() if created is None else created,
+                    latex,
+                    latex_raw,
+                    confidence,
+                    model,
+                    thumbnail,
+                ),
+            )
             self._trim()
         return int(cursor.lastrowid)
 
@@ -93,7 +111,8 @@ class History:
         self._db.execute(
             "DELETE FROM entries WHERE id NOT IN"
             " (SELECT id FROM entries ORDER BY created DESC, id DESC LIMIT ?)",
-            (max(self.max_entries, 0),))
+            (max(self.max_entries, 0),),
+        )
 
     def set_max_entries(self, max_entries: int) -> None:
         self.max_entries = max_entries
@@ -104,15 +123,19 @@ class History:
         """Newest first; ``query`` matches LaTeX or model name, case-insensitively."""
         pattern = f"%{_escape_like(query.strip())}%"
         rows = self._db.execute(
-            "SELECT id, created, latex, latex_raw, confidence, model, thumbnail FROM entries"
+            f"SELECT {COLUMNS} FROM entries"
             " WHERE latex LIKE ? ESCAPE '\\' OR model LIKE ? ESCAPE '\\'"
-            " ORDER BY created DESC, id DESC LIMIT ?", (pattern, pattern, limit))
+            " ORDER BY created DESC, id DESC LIMIT ?",
+            (pattern, pattern, limit),
+        )
         return [Entry(*row) for row in rows]
 
     def get(self, entry_id: int) -> Entry | None:
         row = self._db.execute(
-            "SELECT id, created, latex, latex_raw, confidence, model, thumbnail FROM entries"
-            " WHERE id = ?", (entry_id,)).fetchone()
+            f"SELECT {COLUMNS} FROM entries"
+            " WHERE id = ?",
+            (entry_id,),
+        ).fetchone()
         return Entry(*row) if row else None
 
     def delete(self, entry_id: int) -> None:

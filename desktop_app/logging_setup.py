@@ -22,7 +22,9 @@ _QT_LEVELS = {
 
 
 def log_dir() -> Path:
-    base = QStandardPaths.writableLocation(QStandardPaths.StandardLocation.AppLocalDataLocation)
+    base = QStandardPaths.writableLocation(
+        QStandardPaths.StandardLocation.AppLocalDataLocation
+    )
     return Path(base) / "logs"
 
 
@@ -45,7 +47,8 @@ def configure(level: str = "INFO") -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     formatter = logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s")
     file_handler = logging.handlers.RotatingFileHandler(
-        path, maxBytes=1_000_000, backupCount=2, encoding="utf-8")
+        path, maxBytes=1_000_000, backupCount=2, encoding="utf-8"
+    )
     stream_handler = logging.StreamHandler(sys.stderr)
     root = logging.getLogger()
     for handler in (file_handler, stream_handler):

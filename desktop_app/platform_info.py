@@ -17,7 +17,7 @@ from desktop_app import APP_ID
 
 @functools.cache
 def os_name() -> str:
-    """"linux", "windows" or "macos" (anything else is reported as is)."""
+    """ "linux", "windows" or "macos" (anything else is reported as is)."""
     if sys.platform.startswith("linux"):
         return "linux"
     if sys.platform == "win32":
@@ -82,6 +82,12 @@ def instance_name() -> str:
 
 
 def clear_caches() -> None:
-    for func in (os_name, is_wayland, desktop_environment, has_executable,
-                 is_frozen, instance_name):
+    for func in (
+        os_name,
+        is_wayland,
+        desktop_environment,
+        has_executable,
+        is_frozen,
+        instance_name,
+    ):
         func.cache_clear()

@@ -55,8 +55,12 @@ def to_mathtext(latex: str) -> str:
     return text.strip()
 
 
-def render(latex: str, font_pt: float = 20.0, color: str = "#1d1d1f",
-           device_pixel_ratio: float = 1.0) -> QImage:
+def render(
+    latex: str,
+    font_pt: float = 20.0,
+    color: str = "#1d1d1f",
+    device_pixel_ratio: float = 1.0,
+) -> QImage:
     """The formula as a transparent image at the screen's pixel ratio."""
     text = to_mathtext(latex)
     if not text:
@@ -67,8 +71,14 @@ def render(latex: str, font_pt: float = 20.0, color: str = "#1d1d1f",
     buffer = io.BytesIO()
     try:
         with _RENDER_LOCK:
-            math_to_image(f"${text}$", buffer, prop=FontProperties(size=font_pt),
-                          dpi=96 * device_pixel_ratio, format="png", color=color)
+            math_to_image(
+                f"${text}$",
+                buffer,
+                prop=FontProperties(size=font_pt),
+                dpi=96 * device_pixel_ratio,
+                format="png",
+                color=color,
+            )
     except Exception as exc:  # mathtext raises ValueError or pyparsing errors
         raise PreviewError(_first_line(exc)) from None
     image = QImage.fromData(buffer.getvalue(), "PNG")
@@ -81,8 +91,10 @@ def render(latex: str, font_pt: float = 20.0, color: str = "#1d1d1f",
 def _first_line(exc: Exception) -> str:
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     # mathtext's message ends with the parser's reason, e.g. "Unknown symbol: \\foo".
-    reason = next((line for line in reversed(lines) if ":" in line), lines[-1] if lines else "")
-    return re.sub(r"^ParseFatalException:\s*", "", reason)[:160] or type(exc).__name__
+    reason = next(
+        (line for line in reversed(lines) if ":" in line), lines[-1] if lines else ""
+    )
+    return re.sub(r"^\w+(Exception|Error):\s*", "", reason)[:160] or type(exc).__name__
 
 
 def warm_up() -> None:

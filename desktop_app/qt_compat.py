@@ -12,15 +12,18 @@ from PySide6.QtCore import QObject, Qt, QTimer
 from PySide6.QtWidgets import QLabel
 
 
-def make_timer(parent: QObject | None, interval_ms: int, single_shot: bool = False) -> QTimer:
+def make_timer(
+    parent: QObject | None, interval_ms: int, single_shot: bool = False
+) -> QTimer:
     timer = QTimer(parent)
     timer.setInterval(int(interval_ms))
     timer.setSingleShot(single_shot)
     return timer
 
 
-def make_label(text: str = "", name: str = "", centred: bool = False,
-               wrap: bool = False) -> QLabel:
+def make_label(
+    text: str = "", name: str = "", centred: bool = False, wrap: bool = False
+) -> QLabel:
     label = QLabel(text)
     if name:
         label.setObjectName(name)

@@ -41,33 +41,98 @@ def _default_threads() -> int:
 
 
 SETTINGS: tuple[Setting, ...] = (
-    Setting("model_dir", str, "", "Model folder",
-            "Folder with a saved model; empty uses the bundled model.", is_path=True),
-    Setting("device", str, "auto", "Device", "Where the model runs.",
-            choices=("auto", "cpu", "cuda", "mps")),
-    Setting("output_format", str, Style.RAW.value, "Output format",
-            "Delimiters around the LaTeX copied to the clipboard.",
-            choices=tuple(s.value for s in Style)),
-    Setting("num_beams", int, 1, "Beams",
-            "Beam search width: 1 is fastest, 4 is often a little more accurate.",
-            minimum=1, maximum=16),
-    Setting("max_new_tokens", int, 512, "Max tokens",
-            "Longest LaTeX the model may produce, in tokens.", minimum=16, maximum=2048),
-    Setting("threads", int, _default_threads(), "CPU threads",
-            "Threads the worker may use on CPU.", minimum=1, maximum=256),
-    Setting("request_timeout_s", int, 180, "Timeout (s)",
-            "A recognition taking longer restarts the worker.", minimum=5, maximum=3600),
-    Setting("capture_method", str, "auto", "Capture method",
-            "Screen grabber: auto picks the first that works here.",
-            choices=("auto", "qt", "mss")),
-    Setting("clipboard_method", str, "auto", "Clipboard method",
-            "Clipboard writer: auto tries pyperclip, then Qt.",
-            choices=("auto", "pyperclip", "qt")),
-    Setting("start_at_login", bool, False, "Start at login",
-            "Start SnapTeX in the tray when you log in."),
-    Setting("history_size", int, 500, "History size",
-            "How many results the history keeps (0 keeps none).", minimum=0,
-            maximum=100_000),
+    Setting(
+        "model_dir",
+        str,
+        "",
+        "Model folder",
+        "Folder with a saved model; empty uses the bundled model.",
+        is_path=True,
+    ),
+    Setting(
+        "device",
+        str,
+        "auto",
+        "Device",
+        "Where the model runs.",
+        choices=("auto", "cpu", "cuda", "mps"),
+    ),
+    Setting(
+        "output_format",
+        str,
+        Style.RAW.value,
+        "Output format",
+        "Delimiters around the LaTeX copied to the clipboard.",
+        choices=tuple(s.value for s in Style),
+    ),
+    Setting(
+        "num_beams",
+        int,
+        1,
+        "Beams",
+        "Beam search width: 1 is fastest, 4 is often a little more accurate.",
+        minimum=1,
+        maximum=16,
+    ),
+    Setting(
+        "max_new_tokens",
+        int,
+        512,
+        "Max tokens",
+        "Longest LaTeX the model may produce, in tokens.",
+        minimum=16,
+        maximum=2048,
+    ),
+    Setting(
+        "threads",
+        int,
+        _default_threads(),
+        "CPU threads",
+        "Threads the worker may use on CPU.",
+        minimum=1,
+        maximum=256,
+    ),
+    Setting(
+        "request_timeout_s",
+        int,
+        180,
+        "Timeout (s)",
+        "A recognition taking longer restarts the worker.",
+        minimum=5,
+        maximum=3600,
+    ),
+    Setting(
+        "capture_method",
+        str,
+        "auto",
+        "Capture method",
+        "Screen grabber: auto picks the first that works here.",
+        choices=("auto", "qt", "mss"),
+    ),
+    Setting(
+        "clipboard_method",
+        str,
+        "auto",
+        "Clipboard method",
+        "Clipboard writer: auto tries pyperclip, then Qt.",
+        choices=("auto", "pyperclip", "qt"),
+    ),
+    Setting(
+        "start_at_login",
+        bool,
+        False,
+        "Start at login",
+        "Start SnapTeX in the tray when you log in.",
+    ),
+    Setting(
+        "history_size",
+        int,
+        500,
+        "History size",
+        "How many results the history keeps (0 keeps none).",
+        minimum=0,
+        maximum=100_000,
+    ),
 )
 
 BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}
@@ -79,7 +144,11 @@ def coerce(setting: Setting, raw: Any) -> Any:
     default (a hand-edited INI file must never crash the app)."""
     try:
         if setting.type is bool:
-            value = raw if isinstance(raw, bool) else str(raw).lower() in ("1", "true", "yes", "on")
+            value = (
+                raw
+                if isinstance(raw, bool)
+                else str(raw).lower() in ("1", "true", "yes", "on")
+            )
         else:
             value = setting.type(raw)
     except (TypeError, ValueError):
@@ -97,16 +166,30 @@ def add_cli_flags(parser: argparse.ArgumentParser) -> None:
         if not s.cli:
             continue
         if s.type is bool:
-            parser.add_argument(s.flag, dest=s.key, action=argparse.BooleanOptionalAction,
-                                default=None, help=s.help)
+            parser.add_argument(
+                s.flag,
+                dest=s.key,
+                action=argparse.BooleanOptionalAction,
+                default=None,
+                help=s.help,
+            )
         else:
-            parser.add_argument(s.flag, dest=s.key, type=s.type, default=None,
-                                choices=s.choices or None, help=s.help)
+            parser.add_argument(
+                s.flag,
+                dest=s.key,
+                type=s.type,
+                default=None,
+                choices=s.choices or None,
+                help=s.help,
+            )
 
 
 def cli_overrides(args: argparse.Namespace) -> dict[str, Any]:
-    return {s.key: getattr(args, s.key) for s in SETTINGS
-            if s.cli and getattr(args, s.key, None) is not None}
+    return {
+        s.key: getattr(args, s.key)
+        for s in SETTINGS
+        if s.cli and getattr(args, s.key, None) is not None
+    }
 
 
 class Settings(QObject):
@@ -114,11 +197,17 @@ class Settings(QObject):
 
     value_changed = Signal(str, object)
 
-    def __init__(self, store: QSettings | None = None,
-                 overrides: dict[str, Any] | None = None, parent: QObject | None = None):
+    def __init__(
+        self,
+        store: QSettings | None = None,
+        overrides: dict[str, Any] | None = None,
+        parent: QObject | None = None,
+    ):
         super().__init__(parent)
         self._store = store or QSettings(APP_ID, APP_ID)
-        self._overrides = {k: coerce(BY_KEY[k], v) for k, v in (overrides or {}).items()}
+        self._overrides = {
+            k: coerce(BY_KEY[k], v) for k, v in (overrides or {}).items()
+        }
         migrate(self._store)
 
     def get(self, key: str) -> Any:

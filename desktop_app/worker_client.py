@@ -35,8 +35,11 @@ UNAVAILABLE = "worker_unavailable"
 
 def worker_command(model_dir: str, device: str, threads: int) -> list[str]:
     """argv that starts the worker; a frozen build relaunches itself as the worker."""
-    head = ([sys.executable, "worker"] if platform_info.is_frozen()
-            else [sys.executable, "-m", "model.worker"])
+    head = (
+        [sys.executable, "worker"]
+        if platform_info.is_frozen()
+        else [sys.executable, "-m", "model.worker"]
+    )
     args = ["--device", device, "--threads", str(threads)]
     return head + (["--model", model_dir] if model_dir else []) + args
 
@@ -59,10 +62,16 @@ class WorkerClient(QObject):
     result_ready = Signal(str, dict)  # request id, result message
     request_failed = Signal(str, str, str)  # request id, code, user-facing detail
 
-    def __init__(self, command: list[str], timeout_s: float = 180.0,
-                 backoff_s: tuple[float, ...] = (1.0, 2.0, 4.0), max_crashes: int = 3,
-                 crash_window_s: float = 60.0, cancel_grace_s: float = 5.0,
-                 parent: QObject | None = None):
+    def __init__(
+        self,
+        command: list[str],
+        timeout_s: float = 180.0,
+        backoff_s: tuple[float, ...] = (1.0, 2.0, 4.0),
+        max_crashes: int = 3,
+        crash_window_s: float = 60.0,
+        cancel_grace_s: float = 5.0,
+        parent: QObject | None = None,
+    ):
         super().__init__(parent)
         self.command = list(command)
         self.timeout_s = timeout_s
@@ -83,7 +92,7 @@ class WorkerClient(QObject):
         self._tick = make_timer(self, 1000)
         self._tick.timeout.connect(self._on_tick)
 
-    # -- lifecycle -------------------------------------------------------------
+    # -- lifecycle -----------------------------------------------------------------
 
     def start(self) -> None:
         self._fatal, self._closing = None, False
@@ -122,8 +131,12 @@ class WorkerClient(QObject):
         process, self._process = self._process, None
         if process is None:
             return
-        for signal in (process.readyReadStandardOutput, process.readyReadStandardError,
-                       process.finished, process.errorOccurred):
+        for signal in (
+            process.readyReadStandardOutput,
+            process.readyReadStandardError,
+            process.finished,
+            process.errorOccurred,
+        ):
             signal.disconnect()
         if process.state() != QProcess.ProcessState.NotRunning:
             process.write(protocol.shutdown())
@@ -133,19 +146,22 @@ class WorkerClient(QObject):
         process.deleteLater()
 
     def is_running(self) -> bool:
-        return (self._process is not None
-                and self._process.state() != QProcess.ProcessState.NotRunning)
+        return (
+            self._process is not None
+            and self._process.state() != QProcess.ProcessState.NotRunning
+        )
 
-    # -- requests ----------------------------------------------------------------
+    # -- requests ------------------------------------------------------------------
 
     def predict(self, png: bytes, options: dict[str, Any] | None = None) -> str:
-        """Queue or send one image; the answer arrives as result_ready/request_failed."""
+        """Queue or send one image; the answer comes as result_ready/request_failed."""
         request_id = uuid.uuid4().hex[:12]
         line = protocol.predict(request_id, png, options)
-        if self.state is WorkerState.ERROR and not self.is_running():
+        if self.state is WorkerState.ERROR:  # gave up, or a worker with no model
             message = self._fatal or self.detail
-            QTimer.singleShot(0, partial(self.request_failed.emit, request_id,
-                                         UNAVAILABLE, message))
+            QTimer.singleShot(
+                0, partial(self.request_failed.emit, request_id, UNAVAILABLE, message)
+            )
         elif self.state in (WorkerState.READY, WorkerState.BUSY) and self.is_running():
             self._send(request_id, line)
         else:  # still loading: keep only the newest request (latest wins)
@@ -185,13 +201,17 @@ class WorkerClient(QObject):
     def _on_deadline(self, request_id: str) -> None:
         if request_id not in self._in_flight:
             return
-        logger.warning("request %s overran its deadline; restarting the worker", request_id)
+        logger.warning(
+            "request %s overran its deadline; restarting the worker", request_id
+        )
         if request_id not in self._cancelled:
-            self.request_failed.emit(request_id, TIMEOUT, f"no answer after {self.timeout_s:g} s")
+            self.request_failed.emit(
+                request_id, TIMEOUT, f"no answer after {self.timeout_s:g} s"
+            )
         self._finish(request_id)
         self._kill(expected=True)
 
-    # -- worker output --------------------------------------------------------------
+    # -- worker output -------------------------------------------------------------
 
     def _on_stdout(self) -> None:
         if self._process is None:
@@ -207,7 +227,9 @@ class WorkerClient(QObject):
         try:
             message = protocol.decode(line)
         except ProtocolError as exc:  # stray output must not kill the session
-            logger.warning("ignoring a bad line from the worker (%s): %r", exc, line[:200])
+            logger.warning(
+                "ignoring a bad line from the worker (%s): %r", exc, line[:200]
+            )
             return
         kind = message.get("type")
         if kind == "status":
@@ -234,6 +256,12 @@ class WorkerClient(QObject):
                 self._send(request_id, line)
         elif state is WorkerState.LOADING:
             self._set_state(state, self._loading_detail())
+        elif state is WorkerState.ERROR:  # e.g. the model failed to load: final
+            self._tick.stop()
+            self._fatal = str(
+                message.get("message") or "the recogniser failed to start"
+            )
+            self._set_state(state, self._fatal)
         else:
             self._set_state(state, str(message.get("message", state.value)))
 
@@ -244,7 +272,7 @@ class WorkerClient(QObject):
         if code == ErrorCode.MODEL_UNAVAILABLE.value:
             self._fatal = text  # restarting cannot fix a missing model
             self._set_state(WorkerState.ERROR, text)
-        elif request_id is not None:
+        if request_id is not None:
             if self._finish(str(request_id)):
                 self.request_failed.emit(str(request_id), code, text)
         else:
@@ -253,7 +281,9 @@ class WorkerClient(QObject):
     def _on_stderr(self) -> None:
         if self._process is None:
             return
-        text = bytes(self._process.readAllStandardError().data()).decode("utf-8", "replace")
+        text = bytes(self._process.readAllStandardError().data()).decode(
+            "utf-8", "replace"
+        )
         for line in text.splitlines():
             if line.strip():
                 self._stderr_tail.append(line)
@@ -308,17 +338,21 @@ class WorkerClient(QObject):
             self._crashes.popleft()
         last = self._stderr_tail[-1] if self._stderr_tail else f"exit code {exit_code}"
         if len(self._crashes) >= self.max_crashes:
-            self._set_state(WorkerState.ERROR, f"The recogniser keeps crashing ({last})")
+            self._set_state(
+                WorkerState.ERROR, f"The recogniser keeps crashing ({last})"
+            )
             return
         delay = self.backoff_s[min(len(self._crashes), len(self.backoff_s)) - 1]
-        self._set_state(WorkerState.LOADING, f"recogniser crashed; restarting in {delay:g} s")
+        self._set_state(
+            WorkerState.LOADING, f"recogniser crashed; restarting in {delay:g} s"
+        )
         QTimer.singleShot(int(delay * 1000), self._restart_after_crash)
 
     def _restart_after_crash(self) -> None:
         if not self._closing and not self.is_running():
             self.start()
 
-    # -- state -------------------------------------------------------------------------
+    # -- state ---------------------------------------------------------------------
 
     def _set_state(self, state: WorkerState, detail: str) -> None:
         self.state, self.detail = state, detail
@@ -329,8 +363,10 @@ class WorkerClient(QObject):
     def _fail_pending_quietly(self) -> None:
         if self._pending:
             (request_id, _), self._pending = self._pending, None
-            QTimer.singleShot(0, partial(self.request_failed.emit, request_id,
-                                         UNAVAILABLE, self.detail))
+            QTimer.singleShot(
+                0,
+                partial(self.request_failed.emit, request_id, UNAVAILABLE, self.detail),
+            )
 
     def _on_tick(self) -> None:
         if self.state is WorkerState.LOADING and self.is_running():

@@ -8,7 +8,7 @@ its own image processor keeps the aspect ratio.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from PIL import Image
@@ -19,13 +19,21 @@ from model.preprocess import letterbox
 
 @dataclass(frozen=True)
 class PromptedAdapter:
-    """T5Gemma-2 (Gemma3Processor): prompt + one image per sample."""
+    """T5Gemma-2 (Gemma3Processor): prompt + one image per sample.
+
+    Its processor resizes to a square without keeping the aspect ratio, so by default
+    wide formulas are letterboxed first; a model folder trained on squashed images
+    says ``"input": {"letterbox": null}`` in ``snaptex.json``.
+    """
 
     name: str = "t5gemma2"
+    auto_class: str = "AutoModelForSeq2SeqLM"
+    letterbox: float | None = 1.0
 
     def inputs(self, processor, images: list[Image.Image], prompt: str) -> dict[str, Any]:
-        square = [letterbox(image, 1.0) for image in images]
-        return processor(images=[[im] for im in square], text=[prompt] * len(images),
+        if self.letterbox:
+            images = [letterbox(image, self.letterbox) for image in images]
+        return processor(images=[[im] for im in images], text=[prompt] * len(images),
                          return_tensors="pt", padding=True)
 
     def check(self, model, processor) -> None:
@@ -53,8 +61,12 @@ class PixelAdapter:
     """VisionEncoderDecoderModel: pixels in, text out; no prompt."""
 
     name: str = "vision-encoder-decoder"
+    auto_class: str = "AutoModelForImageTextToText"
+    letterbox: float | None = None  # its image processor keeps the aspect ratio
 
     def inputs(self, processor, images: list[Image.Image], prompt: str) -> dict[str, Any]:
+        if self.letterbox:
+            images = [letterbox(image, self.letterbox) for image in images]
         image_processor = getattr(processor, "image_processor", processor)
         return dict(image_processor(images=images, return_tensors="pt"))
 
@@ -66,11 +78,15 @@ class PixelAdapter:
 ADAPTERS = {"t5gemma2": PromptedAdapter(), "vision-encoder-decoder": PixelAdapter()}
 
 
-def adapter_for(model_type: str):
+def adapter_for(model_type: str, input_hints: dict[str, Any] | None = None):
+    """The adapter for ``model_type``, with the folder's ``input`` hints applied."""
     try:
-        return ADAPTERS[model_type]
+        adapter = ADAPTERS[model_type]
     except KeyError:
         supported = ", ".join(sorted(ADAPTERS))
         raise ModelLoadError(
             f"unsupported model type {model_type!r} (supported: {supported})"
         ) from None
+    if input_hints and "letterbox" in input_hints:
+        adapter = replace(adapter, letterbox=input_hints["letterbox"])
+    return adapter

@@ -29,7 +29,7 @@ from typing import Any
 logger = logging.getLogger(__name__)
 
 HINTS_FILE = "snaptex.json"
-# Any one of these means bf16 matmuls run natively (AMX tiles or AVX512-BF16 dot products).
+# Any one means bf16 matmuls run natively (AMX tiles or AVX512-BF16 dot products).
 BF16_FLAGS = frozenset({"amx_bf16", "avx512_bf16"})
 DTYPES = ("auto", "bfloat16", "float32")
 
@@ -153,7 +153,7 @@ def choose_dtype(
     requested: str = "auto", hinted: str = "auto", bf16_native: bool | None = None
 ) -> str:
     """The dtype name to run in: an explicit request wins, then the folder's hint,
-    then bf16 only where the CPU runs it natively (emulated bf16 is slower than fp32)."""
+    then bf16 only where the CPU runs it natively (emulated bf16 is slower)."""
     for choice in (requested, hinted):
         if choice not in DTYPES:
             raise ValueError(f"dtype must be one of {DTYPES}, not {choice!r}")
@@ -193,7 +193,7 @@ def physical_cores(cpuinfo: str | None = None) -> int:
 
 
 def configure_threads(threads: int | None = None) -> int:
-    """Set torch's intra-op threads (default: physical cores); returns the number used."""
+    """Set torch's intra-op threads (default: physical cores); returns the count."""
     import torch
 
     count = int(threads) if threads else physical_cores()
@@ -217,10 +217,10 @@ def optimize_for_cpu(
 ):
     """Prepare ``model`` for CPU inference in place and return it.
 
-    ``dtype``: "auto" (hint, then CPU flags), "bfloat16", "float32", "float16" or a torch
-    dtype.
-    ``compile``/``static_cache``: None = follow the hints (default off: on 2 cores neither
-    was measured faster for T5Gemma-2 decoding, see the benchmark table in the README).
+    ``dtype``: "auto" (hint, then CPU flags), "bfloat16", "float32", "float16" or a
+    torch dtype.
+    ``compile``/``static_cache``: None = follow the hints (default off: on 2 cores
+    neither was measured faster for T5Gemma-2 decoding: see model/shape_bench.py).
     """
     import torch
 
@@ -236,7 +236,7 @@ def optimize_for_cpu(
     use_compile = hints.cpu.compile if compile is None else compile
     generation = getattr(model, "generation_config", None)
     if generation is not None and (use_static or use_compile):
-        # A static cache has fixed shapes, which is what lets torch.compile avoid recompiling.
+        # A static cache has fixed shapes: what lets torch.compile avoid recompiling.
         generation.cache_implementation = "static"
     elif generation is not None and generation.cache_implementation == "static":
         generation.cache_implementation = None
@@ -271,8 +271,9 @@ def _cpu_compile_config():
 
 
 def pooled_tokens(image_size: int, patch_size: int, mm_tokens: int) -> int:
-    """``mm_tokens_per_image`` for SigLIP at ``image_size``: the projector average-pools the
-    patch grid by an integer kernel, so the token grid side must divide the patch grid side.
+    """``mm_tokens_per_image`` for SigLIP at ``image_size``: the projector average-pools
+    the patch grid by an integer kernel, so the token grid side must divide the patch
+    grid side.
     Keeps ``mm_tokens`` when possible (same text-encoder length as trained), else the
     largest square grid that pools evenly."""
     if image_size % patch_size:

@@ -87,18 +87,20 @@ def download(model_id: str) -> Path:
         ) from None
 
 
-def load_parts(folder: Path, device: str, dtype: str):
+def load_parts(folder: Path, device: str, dtype: str, input_hints: dict | None = None):
     """Model and processor from ``folder``, on ``device`` in ``dtype``."""
     import torch
-    from transformers import AutoConfig, AutoModelForSeq2SeqLM, AutoProcessor
+    import transformers
+    from transformers import AutoConfig, AutoProcessor
     from transformers.utils import logging as hf_logging
 
     hf_logging.disable_progress_bar()  # progress bars are noise in a worker's log
     try:
         config = AutoConfig.from_pretrained(folder, local_files_only=True)
-        adapter = adapter_for(config.model_type)
+        adapter = adapter_for(config.model_type, input_hints)
         processor = AutoProcessor.from_pretrained(folder, local_files_only=True)
-        model = AutoModelForSeq2SeqLM.from_pretrained(
+        auto_class = getattr(transformers, adapter.auto_class)
+        model = auto_class.from_pretrained(
             folder, local_files_only=True, use_safetensors=True,
             dtype=getattr(torch, dtype),
         )
@@ -130,7 +132,8 @@ def load_recognizer(model: str | Path | None = None, device: str = "auto",
         placement = place(device, dtype, hints.cpu.dtype, threads)
     except ValueError as exc:
         raise ModelLoadError(str(exc)) from None
-    net, processor, adapter = load_parts(folder, placement.device, placement.dtype)
+    net, processor, adapter = load_parts(folder, placement.device, placement.dtype,
+                                         hints.extra.get("input"))
     if placement.device == "cpu":
         net = cpu_exec.optimize_for_cpu(net, dtype=placement.dtype, hints=hints)
     info = ModelInfo(

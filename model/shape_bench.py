@@ -1,9 +1,9 @@
 """Benchmark the exact T5Gemma-2 270M-270M shape on this CPU (random weights, offline).
 
-``python -m model.shape_bench`` builds each configuration (vocabulary x dtype x image size
-x cache/compile) in its own subprocess, so the peak RSS it reports belongs to that
-configuration alone, and times one greedy ``generate`` of a fixed number of tokens through
-the real processor:
+``python -m model.shape_bench`` builds each configuration (vocabulary x dtype x image
+size x cache/compile) in its own subprocess, so the peak RSS it reports belongs to that
+configuration alone, and times one greedy ``generate`` of a fixed number of tokens
+through the real processor:
 
 * encoder time per image: forward hooks around the encoder (SigLIP + text encoder),
 * decoder time per token: (generate time - encoder time) / generated tokens,
@@ -11,10 +11,10 @@ the real processor:
   (EOS is suppressed until then, random weights would otherwise stop anywhere),
 * encoder calls per generate (HF runs the encoder once per image, also with beams).
 
-Figures do not depend on the weights. Ratios are against ``stock-fp32-896`` (the released
-shape with its 262,144-token vocabulary, in fp32) from the same run. The machine may be
-shared: medians of ``--repeats`` runs are reported; a configuration whose first run takes
-longer than ``--slow-seconds`` is repeated only ``--slow-repeats`` times in all.
+Figures do not depend on the weights. Ratios are against ``stock-fp32-896`` (the
+released shape with its 262,144-token vocabulary, in fp32) from the same run. The
+machine may be shared: medians of ``--repeats`` runs are reported; a configuration whose first
+run takes longer than ``--slow-seconds`` is repeated only ``--slow-repeats`` times.
 """
 
 from __future__ import annotations
@@ -131,7 +131,7 @@ def scaled_image_size(shape, px: int) -> int:
 
 
 def formula_image(width: int = 420, height: int = 90):
-    """A white image with dark strokes: what a snipped formula looks like to the processor."""
+    """A white image with dark strokes, like a snipped formula."""
     from PIL import Image, ImageDraw
 
     image = Image.new("RGB", (width, height), "white")
@@ -142,7 +142,7 @@ def formula_image(width: int = 420, height: int = 90):
 
 
 class EncoderCounter:
-    """Times and counts forward calls of a module with hooks (generate's calls included)."""
+    """Times and counts a module's forward calls with hooks (also inside generate)."""
 
     def __init__(self, module):
         self.calls, self.seconds, self._start = 0, 0.0, 0.0
@@ -361,7 +361,8 @@ def format_table(results: list[dict[str, Any]]) -> str:
         m, q = r["median"], r.get("ratio_vs_stock_fp32", {})
         lines.append(
             f"| {r['config']} | {r['params'] / 1e6:.0f}M | {m['encoder_s']:.3f} | "
-            f"{m['decoder_per_token_s']:.4f} | {m['e2e_s']:.2f} | {r['peak_rss_mb']:.0f} | "
+            f"{m['decoder_per_token_s']:.4f} | {m['e2e_s']:.2f} | "
+            f"{r['peak_rss_mb']:.0f} | "
             f"{_ratio(q, 'encoder_s')} | {_ratio(q, 'decoder_per_token_s')} | "
             f"{_ratio(q, 'e2e_s')} |"
         )

@@ -7,7 +7,7 @@ those tokens. This tool keeps:
 * every token the original tokenizer produces on the formula corpus (``--min-count``),
 * every intermediate BPE symbol needed to build those tokens (so that the pruned BPE
   reproduces the original segmentation exactly: see ``bpe_trace``),
-* the tokens of the recognizer's prompt (``model.options.SEED_PROMPT``, ``--keep-text``),
+* the tokens of the recognizer's prompt (``SEED_PROMPT``, ``--keep-text``),
 * all special tokens (pad/eos/bos/unk/mask, image tokens ...; ``<unusedN>`` placeholders
   only with ``--keep-unused``) and the 256 byte-fallback tokens ``<0x00>``-``<0xFF>``.
 
@@ -21,7 +21,7 @@ Output: a folder loadable with stock ``AutoModelForSeq2SeqLM`` / ``AutoProcessor
 (tokenizer.json vocab + merges + added tokens remapped, config ids remapped) and a
 ``snaptex.json`` with the report under ``prune_vocab``.
 
-    python -m training.prune_vocab SRC_MODEL_DIR OUT_DIR [--corpus ../shared/data/formulas]
+    python -m training.prune_vocab SRC_DIR OUT_DIR [--corpus ../shared/data/formulas]
 """
 
 from __future__ import annotations
@@ -109,8 +109,8 @@ class BpeVocab:
 def bpe_trace(
     text: str, ranks: dict[tuple[str, str], int], vocab: dict[str, int]
 ) -> set[str]:
-    """Every symbol BPE forms while encoding ``text`` alone (HF tokenizers' order: lowest
-    merge rank first, leftmost on ties).
+    """Every symbol BPE forms while encoding ``text`` alone (HF tokenizers' order:
+    lowest merge rank first, leftmost on ties).
 
     A token that appears in an encoding was built inside its own span only, by the same
     merges as when encoded alone, so keeping this trace (and the merges between kept
@@ -291,7 +291,7 @@ def coverage(
 
 
 def prune_model(model, kept: list[int]):
-    """Slice the tied embedding / LM head to ``kept`` rows, in place; returns the model."""
+    """Slice the tied embedding / LM head to ``kept`` rows, in place."""
     import torch
 
     keep = torch.tensor(kept, dtype=torch.long)

@@ -1,19 +1,19 @@
-"""Give a T5Gemma-2 checkpoint a smaller SigLIP input size (448 or 224 px instead of 896).
+"""Give a T5Gemma-2 checkpoint a smaller SigLIP input size (448 or 224 px, not 896).
 
-SigLIP costs grow with the number of 14-px patches (4,096 at 896 px, 1,024 at 448, 256 at
-224) and attention quadratically on top, so this is the biggest lever on encoder time.
+SigLIP costs grow with the number of 14-px patches (4,096 at 896 px, 1,024 at 448, 256
+at 224) and attention quadratically on top: the biggest lever on encoder time.
 The tool
 
 * bicubically interpolates SigLIP's learned position table to the new patch grid,
 * sets ``vision_config.image_size`` and keeps ``mm_tokens_per_image`` (256) when the new
-  patch grid still pools evenly to it (448 px: 2x2 pooling, 224 px: none), else the largest
-  square token grid that does (``--mm-tokens`` to choose),
+  patch grid still pools evenly to it (448 px: 2x2 pooling, 224 px: none), else the
+  largest square token grid that does (``--mm-tokens`` to choose),
 * rebuilds the processor for the new size and token count,
 * records ``vision_resized_from`` in ``snaptex.json``.
 
 **The result needs a fine-tune at the new size**: interpolated positions and a 4x/16x
 coarser view of the formula are not what the weights were trained on, so accuracy drops
-until the model is fine-tuned (the training recipes load the folder like any checkpoint).
+until the model is fine-tuned (the training recipes load the folder like any other).
 
     python -m training.resize_vision SRC_MODEL_DIR OUT_DIR --size 448
 """
@@ -72,7 +72,7 @@ def interpolate_positions(table, new_side: int):
 
 
 def resolve_tokens(size: int, patch: int, mm_tokens: int, requested: int | None) -> int:
-    """The new ``mm_tokens_per_image``: requested (validated) or the kept/pooled default."""
+    """The new ``mm_tokens_per_image``: requested (validated) or the pooled default."""
     if size % patch:
         raise ResizeError(f"--size {size} is not a multiple of the patch size {patch}")
     if requested is None:

@@ -29,6 +29,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from model.cpu_exec import update_hints
 from training import preflight
 from training.collators import import_object, make_collator, tokenizer_of
 from training.data import load_train_eval
@@ -288,6 +289,9 @@ def save_outputs(trainer, processor, recipe: Recipe, output_dir: Path, result) -
     (output_dir / "training_args.bin").unlink(missing_ok=True)
     (output_dir / "training_args.json").write_text(trainer.args.to_json_string())
     (output_dir / "recipe.json").write_text(json.dumps(recipe.to_dict(), indent=2))
+    # Tell the app's loader which pixels the model was trained on (model/adapters.py).
+    update_hints(output_dir, input={"preprocess": recipe.preprocess,
+                                    "letterbox": recipe.letterbox})
     summary = {"metrics": result.metrics, "log_history": trainer.state.log_history}
     (output_dir / "train_log.json").write_text(json.dumps(summary, indent=2))
     logger.info("saved model, processor and recipe to %s", output_dir)

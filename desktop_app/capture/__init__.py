@@ -1,21 +1,35 @@
-"""Grab every screen before any overlay is shown, through the first handler that works."""
+"""Grab every screen before any overlay is shown, via the first handler that works."""
 
 from __future__ import annotations
 
 import importlib
 import logging
 
+from desktop_app import platform_info
 from desktop_app.capture.models import CaptureError, CaptureMethod, ScreenShot
 from desktop_app.handlers import HandlerRegistry
 
 logger = logging.getLogger(__name__)
 
-__all__ = ["CaptureError", "CaptureMethod", "ScreenShot", "grab_all_screens", "registry"]
+WAYLAND_HINT = (
+    "Wayland does not let apps read the screen. Take an area screenshot to the "
+    "clipboard with your desktop's tool, then use From clipboard (or Ctrl+V here)."
+)
+
+__all__ = [
+    "CaptureError",
+    "CaptureMethod",
+    "ScreenShot",
+    "grab_all_screens",
+    "registry",
+]
 
 
 def registry() -> HandlerRegistry[CaptureMethod]:
-    modules = {m: importlib.import_module(f"desktop_app.capture.handlers.{m.value}")
-               for m in CaptureMethod}
+    modules = {
+        m: importlib.import_module(f"desktop_app.capture.handlers.{m.value}")
+        for m in CaptureMethod
+    }
     return HandlerRegistry(CaptureMethod, modules)
 
 
@@ -32,5 +46,7 @@ def grab_all_screens(method: str = "auto") -> list[ScreenShot]:
         if shots:
             return shots
         failures.append(f"{name.name.lower()}: no screens")
+    if not failures and platform_info.is_wayland():
+        raise CaptureError(WAYLAND_HINT)
     detail = "; ".join(failures) or "no capture method works on this system"
     raise CaptureError(f"Could not capture the screen ({detail})")

@@ -17,13 +17,15 @@ __all__ = ["ClipboardError", "copy_text", "image_from_mime", "read_image", "regi
 
 
 def registry() -> HandlerRegistry[ClipboardMethod]:
-    modules = {m: importlib.import_module(f"desktop_app.clipboard.handlers.{m.value}")
-               for m in ClipboardMethod}
+    modules = {
+        m: importlib.import_module(f"desktop_app.clipboard.handlers.{m.value}")
+        for m in ClipboardMethod
+    }
     return HandlerRegistry(ClipboardMethod, modules)
 
 
 def copy_text(text: str, method: str = "auto") -> str:
-    """Put ``text`` on the clipboard; returns the writer's name, raises ClipboardError."""
+    """Put ``text`` on the clipboard; returns the writer used, raises ClipboardError."""
     for name, module in registry().ordered(method):
         try:
             module.copy(text)

@@ -7,8 +7,16 @@ import logging
 
 from PySide6.QtCore import QSize, Qt, Signal
 from PySide6.QtGui import QIcon, QImage, QPixmap
-from PySide6.QtWidgets import (QDialog, QHBoxLayout, QLineEdit, QListWidget,
-                               QListWidgetItem, QPushButton, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QDialog,
+    QHBoxLayout,
+    QLineEdit,
+    QListWidget,
+    QListWidgetItem,
+    QPushButton,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop_app.history import Entry, History
 from desktop_app.qt_compat import make_timer
@@ -59,7 +67,7 @@ class HistoryWindow(QDialog):
         self.raise_()
         self.activateWindow()
 
-    def hideEvent(self, event) -> None:  # noqa: N802
+    def hideEvent(self, event) -> None:
         self._search_timer.stop()  # no queries against a store that may be closing
         super().hideEvent(event)
 
@@ -67,7 +75,9 @@ class HistoryWindow(QDialog):
     def _item(entry: Entry) -> QListWidgetItem:
         when = dt.datetime.fromtimestamp(entry.created).strftime("%Y-%m-%d %H:%M")
         confidence = "" if entry.confidence is None else f" · {entry.confidence:.0%}"
-        item = QListWidgetItem(f"{entry.latex}\n{when} · {entry.model or 'model'}{confidence}")
+        item = QListWidgetItem(
+            f"{entry.latex}\n{when} · {entry.model or 'model'}{confidence}"
+        )
         item.setData(Qt.ItemDataRole.UserRole, entry.id)
         item.setToolTip("Double-click to copy")
         if entry.thumbnail:
@@ -75,7 +85,11 @@ class HistoryWindow(QDialog):
         return item
 
     def _entry_for(self, item: QListWidgetItem | None) -> Entry | None:
-        return None if item is None else self.history.get(item.data(Qt.ItemDataRole.UserRole))
+        return (
+            None
+            if item is None
+            else self.history.get(item.data(Qt.ItemDataRole.UserRole))
+        )
 
     def _copy_item(self, item: QListWidgetItem) -> None:
         entry = self._entry_for(item)

@@ -28,13 +28,16 @@ def _draw(size: int, dot: str | None) -> QPixmap:
     font.setPixelSize(int(size * 0.72))
     painter.setFont(font)
     painter.setPen(QColor(ACCENT))
-    painter.drawText(QRectF(0, -size * 0.04, size, size), Qt.AlignmentFlag.AlignCenter, "∑")
+    painter.drawText(
+        QRectF(0, -size * 0.04, size, size), Qt.AlignmentFlag.AlignCenter, "∑"
+    )
     if dot:
         radius = size * 0.2
         painter.setPen(QColor(BACKGROUND))
         painter.setBrush(QColor(dot))
-        painter.drawEllipse(QRectF(size - 2 * radius - 1, size - 2 * radius - 1,
-                                   2 * radius, 2 * radius))
+        painter.drawEllipse(
+            QRectF(size - 2 * radius - 1, size - 2 * radius - 1, 2 * radius, 2 * radius)
+        )
     painter.end()
     return pixmap
 

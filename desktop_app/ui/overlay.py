@@ -10,8 +10,16 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import QObject, QPoint, QPointF, QRect, QRectF, QSize, Qt, Signal
-from PySide6.QtGui import (QColor, QGuiApplication, QKeyEvent, QMouseEvent, QPainter,
-                           QPaintEvent, QPen, QScreen)
+from PySide6.QtGui import (
+    QColor,
+    QGuiApplication,
+    QKeyEvent,
+    QMouseEvent,
+    QPainter,
+    QPaintEvent,
+    QPen,
+    QScreen,
+)
 from PySide6.QtWidgets import QWidget
 
 from desktop_app.capture import ScreenShot
@@ -28,8 +36,12 @@ class Overlay(QWidget):
     cancelled = Signal()
 
     def __init__(self, shot: ScreenShot, screen: QScreen | None = None):
-        super().__init__(None, Qt.WindowType.FramelessWindowHint
-                         | Qt.WindowType.WindowStaysOnTopHint | Qt.WindowType.Tool)
+        super().__init__(
+            None,
+            Qt.WindowType.FramelessWindowHint
+            | Qt.WindowType.WindowStaysOnTopHint
+            | Qt.WindowType.Tool,
+        )
         self.shot = shot
         self.setAttribute(Qt.WidgetAttribute.WA_DeleteOnClose)
         self.setCursor(Qt.CursorShape.CrossCursor)
@@ -49,30 +61,32 @@ class Overlay(QWidget):
     def selection(self) -> LogicalRect | None:
         if self._origin is None or self._current is None:
             return None
-        return LogicalRect.from_points(self._origin.x(), self._origin.y(),
-                                       self._current.x(), self._current.y())
+        return LogicalRect.from_points(
+            self._origin.x(), self._origin.y(), self._current.x(), self._current.y()
+        )
 
     def pixel_rect(self, rect: LogicalRect) -> PixelRect:
         """The selection in this screen's frozen frame (window-local mapping)."""
         image = self.shot.image
-        return logical_to_pixels(rect, (self.width(), self.height()),
-                                 (image.width(), image.height()))
+        return logical_to_pixels(
+            rect, (self.width(), self.height()), (image.width(), image.height())
+        )
 
-    # -- events ---------------------------------------------------------------------
+    # -- events --------------------------------------------------------------------
 
-    def mousePressEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+    def mousePressEvent(self, event: QMouseEvent) -> None:
         if event.button() == Qt.MouseButton.RightButton:
             self.cancelled.emit()
             return
         self._origin = self._current = event.position()
         self.update()
 
-    def mouseMoveEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+    def mouseMoveEvent(self, event: QMouseEvent) -> None:
         if self._origin is not None:
             self._current = event.position()
             self.update()
 
-    def mouseReleaseEvent(self, event: QMouseEvent) -> None:  # noqa: N802
+    def mouseReleaseEvent(self, event: QMouseEvent) -> None:
         if self._origin is None or event.button() != Qt.MouseButton.LeftButton:
             return
         self._current = event.position()
@@ -83,13 +97,13 @@ class Overlay(QWidget):
             self._origin = self._current = None
             self.update()
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         if event.key() == Qt.Key.Key_Escape:
             self.cancelled.emit()
         else:
             super().keyPressEvent(event)
 
-    def paintEvent(self, _event: QPaintEvent) -> None:  # noqa: N802
+    def paintEvent(self, _event: QPaintEvent) -> None:
         painter = QPainter(self)
         painter.drawImage(QRectF(self.rect()), self.shot.image)
         rect = self.selection()
@@ -112,11 +126,17 @@ class Overlay(QWidget):
 
         return QRegion(whole.toAlignedRect()).subtracted(QRegion(box.toAlignedRect()))
 
-    def _draw_size_label(self, painter: QPainter, box: QRectF, pixels: PixelRect) -> None:
+    def _draw_size_label(
+        self, painter: QPainter, box: QRectF, pixels: PixelRect
+    ) -> None:
         text = f"{pixels.width} × {pixels.height}"
         metrics = painter.fontMetrics()
-        label = QRectF(box.left(), box.bottom() + 4, metrics.horizontalAdvance(text) + 10,
-                       metrics.height() + 4)
+        label = QRectF(
+            box.left(),
+            box.bottom() + 4,
+            metrics.horizontalAdvance(text) + 10,
+            metrics.height() + 4,
+        )
         if label.bottom() > self.height():
             label.moveBottom(box.top() - 4)
         painter.fillRect(label, QColor(0, 0, 0, 170))
@@ -137,7 +157,8 @@ class OverlaySet(QObject):
         self.windows: list[Overlay] = []
         for shot in shots:
             screen = by_name.get(shot.name) or (
-                screens[shot.index] if shot.index < len(screens) else None)
+                screens[shot.index] if shot.index < len(screens) else None
+            )
             window = Overlay(shot, screen)
             window.selected.connect(self._on_selected)
             window.cancelled.connect(self._on_cancelled)

@@ -10,11 +10,27 @@ from __future__ import annotations
 import logging
 
 from PySide6.QtCore import QMimeData, QRect, Qt, Signal
-from PySide6.QtGui import (QDragEnterEvent, QDropEvent, QFont, QGuiApplication, QImage,
-                           QKeyEvent, QKeySequence, QPixmap)
-from PySide6.QtWidgets import (QButtonGroup, QHBoxLayout, QLabel, QPlainTextEdit,
-                               QProgressBar, QPushButton, QStackedWidget, QVBoxLayout,
-                               QWidget)
+from PySide6.QtGui import (
+    QCursor,
+    QDragEnterEvent,
+    QDropEvent,
+    QFont,
+    QGuiApplication,
+    QImage,
+    QKeyEvent,
+    QKeySequence,
+    QPixmap,
+)
+from PySide6.QtWidgets import (
+    QButtonGroup,
+    QHBoxLayout,
+    QPlainTextEdit,
+    QProgressBar,
+    QPushButton,
+    QStackedWidget,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop_app import clipboard, preview
 from desktop_app.formatting import LABELS, Style, wrap
@@ -44,14 +60,16 @@ QPushButton[format="true"]:checked { background: #24273a; color: white;
 
 
 class LatexEdit(QPlainTextEdit):
-    """The LaTeX editor; an image pasted into it goes to recognition, not into the text."""
+    """The LaTeX editor: a pasted image goes to recognition, not into the text."""
 
     image_pasted = Signal(QImage)
 
-    def canInsertFromMimeData(self, source: QMimeData) -> bool:  # noqa: N802
-        return clipboard.image_from_mime(source) is not None or super().canInsertFromMimeData(source)
+    def canInsertFromMimeData(self, source: QMimeData) -> bool:
+        return clipboard.image_from_mime(
+            source
+        ) is not None or super().canInsertFromMimeData(source)
 
-    def insertFromMimeData(self, source: QMimeData) -> None:  # noqa: N802
+    def insertFromMimeData(self, source: QMimeData) -> None:
         image = clipboard.image_from_mime(source)
         if image is not None:
             self.image_pasted.emit(image)
@@ -66,7 +84,9 @@ class ResultPopup(QWidget):
     image_received = Signal(QImage)  # pasted (Ctrl+V) or dropped
 
     def __init__(self, parent: QWidget | None = None):
-        super().__init__(parent, Qt.WindowType.Window | Qt.WindowType.WindowStaysOnTopHint)
+        super().__init__(
+            parent, Qt.WindowType.Window | Qt.WindowType.WindowStaysOnTopHint
+        )
         self.setObjectName("popup")
         self.setWindowTitle("SnapTeX")
         self.setWindowIcon(icons.icon())
@@ -78,14 +98,17 @@ class ResultPopup(QWidget):
         self._edit_timer.timeout.connect(self._on_edit_settled)
         self.pages = QStackedWidget(self)
         self.busy_page, self.result_page, self.message_page = (
-            self._build_busy(), self._build_result(), self._build_message())
+            self._build_busy(),
+            self._build_result(),
+            self._build_message(),
+        )
         for page in (self.busy_page, self.result_page, self.message_page):
             self.pages.addWidget(page)
         layout = QVBoxLayout(self)
         layout.setContentsMargins(14, 12, 14, 12)
         layout.addWidget(self.pages)
 
-    # -- construction -------------------------------------------------------------
+    # -- construction --------------------------------------------------------------
 
     def _build_busy(self) -> QWidget:
         page = QWidget()
@@ -149,7 +172,9 @@ class ResultPopup(QWidget):
         page = QWidget()
         self.message_title = make_label("", "title")
         self.message = make_label("", "muted", wrap=True)
-        self.message.setTextInteractionFlags(Qt.TextInteractionFlag.TextSelectableByMouse)
+        self.message.setTextInteractionFlags(
+            Qt.TextInteractionFlag.TextSelectableByMouse
+        )
         row = QHBoxLayout()
         row.addStretch()
         row.addWidget(QPushButton("Close", clicked=self.hide))
@@ -160,15 +185,23 @@ class ResultPopup(QWidget):
         layout.addLayout(row)
         return page
 
-    # -- states -----------------------------------------------------------------------
+    # -- states --------------------------------------------------------------------
 
-    def show_busy(self, image: QImage | None, anchor: QRect | None, detail: str = "") -> None:
+    def show_busy(
+        self, image: QImage | None, anchor: QRect | None, detail: str = ""
+    ) -> None:
         if image is not None and not image.isNull():
             pixmap = QPixmap.fromImage(image)
-            self.thumbnail.setPixmap(pixmap.scaled(
-                400, 110, Qt.AspectRatioMode.KeepAspectRatio,
-                Qt.TransformationMode.SmoothTransformation) if pixmap.height() > 110
-                or pixmap.width() > 400 else pixmap)
+            self.thumbnail.setPixmap(
+                pixmap.scaled(
+                    400,
+                    110,
+                    Qt.AspectRatioMode.KeepAspectRatio,
+                    Qt.TransformationMode.SmoothTransformation,
+                )
+                if pixmap.height() > 110 or pixmap.width() > 400
+                else pixmap
+            )
         self.thumbnail.setVisible(image is not None)
         self.busy_detail.setText(detail)
         self.pages.setCurrentWidget(self.busy_page)
@@ -177,15 +210,23 @@ class ResultPopup(QWidget):
     def set_busy_detail(self, detail: str) -> None:
         self.busy_detail.setText(detail)
 
-    def show_result(self, latex: str, confidence: float | None, style: str,
-                    status: str, failed: bool = False) -> None:
+    def show_result(
+        self,
+        latex: str,
+        confidence: float | None,
+        style: str,
+        status: str,
+        failed: bool = False,
+    ) -> None:
         self.style_value = style
         for button in self.formats.buttons():
             button.setChecked(button.property("style_value") == style)
         self.editor.blockSignals(True)  # a result is not an edit: no debounce re-copy
         self.editor.setPlainText(latex)
         self.editor.blockSignals(False)
-        self.confidence.setText("" if confidence is None else f"Confidence {confidence:.0%}")
+        self.confidence.setText(
+            "" if confidence is None else f"Confidence {confidence:.0%}"
+        )
         self.set_status(status, failed)
         self._render_preview(latex)
         self.pages.setCurrentWidget(self.result_page)
@@ -209,7 +250,7 @@ class ResultPopup(QWidget):
     def formatted(self) -> str:
         return wrap(self.latex(), self.style_value)
 
-    # -- behaviour ----------------------------------------------------------------------
+    # -- behaviour -----------------------------------------------------------------
 
     def _render_preview(self, latex: str) -> None:
         try:
@@ -222,9 +263,12 @@ class ResultPopup(QWidget):
         max_w, max_h = PREVIEW_MAX
         ratio = pixmap.devicePixelRatio()
         if pixmap.width() / ratio > max_w or pixmap.height() / ratio > max_h:
-            pixmap = pixmap.scaled(int(max_w * ratio), int(max_h * ratio),
-                                   Qt.AspectRatioMode.KeepAspectRatio,
-                                   Qt.TransformationMode.SmoothTransformation)
+            pixmap = pixmap.scaled(
+                int(max_w * ratio),
+                int(max_h * ratio),
+                Qt.AspectRatioMode.KeepAspectRatio,
+                Qt.TransformationMode.SmoothTransformation,
+            )
             pixmap.setDevicePixelRatio(ratio)
         self.preview.setPixmap(pixmap)
 
@@ -244,11 +288,13 @@ class ResultPopup(QWidget):
     def _paste_from_clipboard(self) -> None:
         image = clipboard.read_image()
         if image is None:
-            self.show_message("Nothing to recognise", "There is no image on the clipboard.")
+            self.show_message(
+                "Nothing to recognise", "There is no image on the clipboard."
+            )
         else:
             self.image_received.emit(image)
 
-    def keyPressEvent(self, event: QKeyEvent) -> None:  # noqa: N802
+    def keyPressEvent(self, event: QKeyEvent) -> None:
         # Reached when no child took the key (the editor handles its own Ctrl+V).
         if event.matches(QKeySequence.StandardKey.Paste):
             self._paste_from_clipboard()
@@ -269,26 +315,33 @@ class ResultPopup(QWidget):
         self.adjustSize()
         if anchor is not None:
             self._place_near(anchor)
+        elif not self.isVisible():  # no selection (clipboard, file): near the pointer
+            pointer = QCursor.pos()
+            self._place_near(QRect(pointer.x() - self.width() // 2, pointer.y(), 1, 1))
         self.show()
         self.raise_()
         self.activateWindow()
 
     def _place_near(self, anchor: QRect) -> None:
-        screen = QGuiApplication.screenAt(anchor.center()) or QGuiApplication.primaryScreen()
+        screen = (
+            QGuiApplication.screenAt(anchor.center()) or QGuiApplication.primaryScreen()
+        )
         area = screen.availableGeometry()
         size = self.sizeHint().expandedTo(self.minimumSizeHint())
-        x, y = popup_position((anchor.x(), anchor.y(), anchor.width(), anchor.height()),
-                              (max(size.width(), self.minimumWidth()), size.height()),
-                              (area.x(), area.y(), area.width(), area.height()))
+        x, y = popup_position(
+            (anchor.x(), anchor.y(), anchor.width(), anchor.height()),
+            (max(size.width(), self.minimumWidth()), size.height()),
+            (area.x(), area.y(), area.width(), area.height()),
+        )
         self.move(x, y)
 
-    # -- drag and drop: image files or image data go the same way as a paste ------------
+    # -- drag and drop: image files or image data go the same way as a paste -------
 
-    def dragEnterEvent(self, event: QDragEnterEvent) -> None:  # noqa: N802
+    def dragEnterEvent(self, event: QDragEnterEvent) -> None:
         if clipboard.image_from_mime(event.mimeData()) is not None:
             event.acceptProposedAction()
 
-    def dropEvent(self, event: QDropEvent) -> None:  # noqa: N802
+    def dropEvent(self, event: QDropEvent) -> None:
         image = clipboard.image_from_mime(event.mimeData())
         if image is not None:
             event.acceptProposedAction()

@@ -5,9 +5,20 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from PySide6.QtWidgets import (QCheckBox, QComboBox, QDialog, QDialogButtonBox,
-                               QFileDialog, QFormLayout, QHBoxLayout, QLineEdit,
-                               QPushButton, QSpinBox, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (
+    QCheckBox,
+    QComboBox,
+    QDialog,
+    QDialogButtonBox,
+    QFileDialog,
+    QFormLayout,
+    QHBoxLayout,
+    QLineEdit,
+    QPushButton,
+    QSpinBox,
+    QVBoxLayout,
+    QWidget,
+)
 
 from desktop_app.settings import SETTINGS, Setting, Settings
 from desktop_app.ui import icons
@@ -27,7 +38,9 @@ class PathField(QWidget):
         layout.addWidget(browse)
 
     def _browse(self) -> None:
-        folder = QFileDialog.getExistingDirectory(self, "Model folder", self.edit.text())
+        folder = QFileDialog.getExistingDirectory(
+            self, "Model folder", self.edit.text()
+        )
         if folder:
             self.edit.setText(folder)
 
@@ -80,8 +93,9 @@ class SettingsDialog(QDialog):
             widget.setToolTip(setting.help)
             self.fields[setting.key] = widget
             form.addRow(setting.label, widget)
-        buttons = QDialogButtonBox(QDialogButtonBox.StandardButton.Ok
-                                   | QDialogButtonBox.StandardButton.Cancel)
+        buttons = QDialogButtonBox(
+            QDialogButtonBox.StandardButton.Ok | QDialogButtonBox.StandardButton.Cancel
+        )
         buttons.accepted.connect(self.accept)
         buttons.rejected.connect(self.reject)
         layout = QVBoxLayout(self)

@@ -12,8 +12,12 @@ from desktop_app.ui import icons
 
 logger = logging.getLogger(__name__)
 
-STATE_LABELS = {"loading": "loading", "ready": "ready", "busy": "recognising",
-                "error": "error"}
+STATE_LABELS = {
+    "loading": "loading",
+    "ready": "ready",
+    "busy": "recognising",
+    "error": "error",
+}
 
 
 class Tray(QObject):
@@ -29,10 +33,16 @@ class Tray(QObject):
         super().__init__(parent)
         self.menu = QMenu()
         self.actions: dict[str, QAction] = {}
-        for name, label in (("snip", "Snip region"), ("from_clipboard", "From clipboard"),
-                            ("open_image", "Open image…"), ("history", "History"),
-                            ("settings", "Settings"), (None, None),
-                            ("show_log", "Show log"), ("quit", "Quit")):
+        for name, label in (
+            ("snip", "Snip region"),
+            ("from_clipboard", "From clipboard"),
+            ("open_image", "Open image…"),
+            ("history", "History"),
+            ("settings", "Settings"),
+            (None, None),
+            ("show_log", "Show log"),
+            ("quit", "Quit"),
+        ):
             if name is None:
                 self.menu.addSeparator()
                 continue
@@ -66,8 +76,11 @@ class Tray(QObject):
         self.status_action.setText(f"Recogniser {text}")
 
     def notify(self, title: str, message: str, error: bool = False) -> None:
-        kind = (QSystemTrayIcon.MessageIcon.Warning if error
-                else QSystemTrayIcon.MessageIcon.Information)
+        kind = (
+            QSystemTrayIcon.MessageIcon.Warning
+            if error
+            else QSystemTrayIcon.MessageIcon.Information
+        )
         logger.info("notify: %s: %s", title, message)
         if self.icon.isVisible() and QSystemTrayIcon.supportsMessages():
             self.icon.showMessage(title, message, kind, 5000)

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from fakes import FAKE_WORKER
 from PySide6.QtCore import QSettings
 
 from desktop_app import platform_info
-from fakes import FAKE_WORKER
 from desktop_app.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
@@ -24,12 +24,16 @@ def clear_platform_caches():
 @pytest.fixture
 def settings(tmp_path, qapp) -> Settings:
     """Settings in an INI file under tmp_path (never the user's real settings)."""
-    return Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    return Settings(
+        QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat)
+    )
 
 
 @pytest.fixture
 def fake_worker():
-    """argv for the fake worker with scripted flags: fake_worker("--behaviour", "crash")."""
+    """argv for the fake worker plus scripted flags: fake_worker("--delay", "1")."""
+
     def make(*flags: str) -> list[str]:
         return [*FAKE_WORKER, *flags]
+
     return make

@@ -14,12 +14,12 @@ import sys
 
 import numpy as np
 from PySide6.QtCore import QPoint, Qt
+from PySide6.QtGui import QImage
 from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication
 
 from desktop_app.capture import ScreenShot, grab_all_screens
 from desktop_app.ui.overlay import OverlaySet, crop
-from PySide6.QtGui import QImage
 
 
 def coordinate_image(width: int, height: int, ratio: float) -> QImage:
@@ -27,7 +27,9 @@ def coordinate_image(width: int, height: int, ratio: float) -> QImage:
     blue = ((xs >> 8) & 15) << 4 | ((ys >> 8) & 15)
     argb = (0xFF << 24) | ((xs & 255) << 16) | ((ys & 255) << 8) | blue
     data = np.ascontiguousarray(argb, dtype=np.uint32)
-    image = QImage(data.tobytes(), width, height, width * 4, QImage.Format.Format_RGB32).copy()
+    image = QImage(
+        data.tobytes(), width, height, width * 4, QImage.Format.Format_RGB32
+    ).copy()
     image.setDevicePixelRatio(ratio)
     return image
 
@@ -39,9 +41,13 @@ def decode(image: QImage, x: int, y: int) -> tuple[int, int]:
 
 
 def drag(window, start: QPoint, end: QPoint) -> None:
-    QTest.mousePress(window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
+    QTest.mousePress(
+        window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start
+    )
     QTest.mouseMove(window, end)
-    QTest.mouseRelease(window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, end)
+    QTest.mouseRelease(
+        window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, end
+    )
 
 
 def probe_screen(shots: list[ScreenShot], index: int) -> dict:
@@ -50,18 +56,28 @@ def probe_screen(shots: list[ScreenShot], index: int) -> dict:
     QApplication.processEvents()
     window = overlays.windows[index]
     got = []
-    overlays.selected.connect(lambda shot, pixels, anchor: got.append((shot, pixels, anchor)))
+    overlays.selected.connect(
+        lambda shot, pixels, anchor: got.append((shot, pixels, anchor))
+    )
     w, h = window.width(), window.height()
     start, end = QPoint(w // 4 + 1, h // 3), QPoint(w * 3 // 5, h * 2 // 3 + 1)
     drag(window, start, end)
     shot, pixels, anchor = got[0]
     image = crop(shot, pixels)
     return {
-        "screen": shot.name, "index": index, "dpr": shot.image.devicePixelRatio(),
-        "geometry": [shot.geometry.x(), shot.geometry.y(),
-                     shot.geometry.width(), shot.geometry.height()],
-        "window": [w, h], "image": [shot.image.width(), shot.image.height()],
-        "start": [start.x(), start.y()], "end": [end.x(), end.y()],
+        "screen": shot.name,
+        "index": index,
+        "dpr": shot.image.devicePixelRatio(),
+        "geometry": [
+            shot.geometry.x(),
+            shot.geometry.y(),
+            shot.geometry.width(),
+            shot.geometry.height(),
+        ],
+        "window": [w, h],
+        "image": [shot.image.width(), shot.image.height()],
+        "start": [start.x(), start.y()],
+        "end": [end.x(), end.y()],
         "crop_size": [image.width(), image.height()],
         "first": decode(image, 0, 0),
         "last": decode(image, image.width() - 1, image.height() - 1),
@@ -73,10 +89,17 @@ def probe_screen(shots: list[ScreenShot], index: int) -> dict:
 def main() -> int:
     app = QApplication(sys.argv[:1])
     grabbed = grab_all_screens("qt")
-    shots = [ScreenShot(s.index, s.name, s.geometry,
-                        coordinate_image(s.image.width(), s.image.height(),
-                                         s.image.devicePixelRatio()))
-             for s in grabbed]
+    shots = [
+        ScreenShot(
+            s.index,
+            s.name,
+            s.geometry,
+            coordinate_image(
+                s.image.width(), s.image.height(), s.image.devicePixelRatio()
+            ),
+        )
+        for s in grabbed
+    ]
     for index in range(len(shots)):
         print(json.dumps(probe_screen(shots, index)))
     app.processEvents()

@@ -9,24 +9,35 @@ import time
 from pathlib import Path
 
 import pytest
-from PySide6.QtNetwork import QLocalSocket
-
 from fakes import FAKE_WORKER
+from PySide6.QtNetwork import QLocalSocket
 
 REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture
 def app_env(tmp_path):
-    return {**os.environ, "QT_QPA_PLATFORM": "offscreen", "PYTHONPATH": str(REPO),
-            "SNAPTEX_INSTANCE": f"snaptex-t-{os.getpid()}-{tmp_path.name}",
-            "XDG_CONFIG_HOME": str(tmp_path / "config"),
-            "XDG_DATA_HOME": str(tmp_path / "data"), "HOME": str(tmp_path)}
+    return {
+        **os.environ,
+        "QT_QPA_PLATFORM": "offscreen",
+        "PYTHONPATH": str(REPO),
+        "SNAPTEX_INSTANCE": f"snaptex-t-{os.getpid()}-{tmp_path.name}",
+        "XDG_CONFIG_HOME": str(tmp_path / "config"),
+        "XDG_DATA_HOME": str(tmp_path / "data"),
+        "HOME": str(tmp_path),
+    }
 
 
 def snaptex(env, *args, **kwargs):
-    return subprocess.Popen([sys.executable, "-m", "desktop_app", *args], env=env, cwd=REPO,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, **kwargs)
+    return subprocess.Popen(
+        [sys.executable, "-m", "desktop_app", *args],
+        env=env,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        **kwargs,
+    )
 
 
 def wait_listening(name, timeout=30.0):
@@ -43,11 +54,14 @@ def wait_listening(name, timeout=30.0):
 
 def worker_flag(tmp_path):
     record = tmp_path / "worker.jsonl"
-    return ["--worker-command", " ".join([*FAKE_WORKER, "--record", str(record)])], record
+    return [
+        "--worker-command",
+        " ".join([*FAKE_WORKER, "--record", str(record)]),
+    ], record
 
 
 def finish(process, timeout=30):
-    out, err = process.communicate(timeout=timeout)
+    _out, err = process.communicate(timeout=timeout)
     return process.returncode, err
 
 
@@ -56,34 +70,62 @@ def test_second_launch_forwards_snip_and_quit(qapp, app_env, tmp_path):
     app = snaptex(app_env, *flags, "--log-level", "DEBUG")
     try:
         wait_listening(app_env["SNAPTEX_INSTANCE"])
-        snip = subprocess.run([sys.executable, "-m", "desktop_app", "snip"], env=app_env,
-                              cwd=REPO, capture_output=True, timeout=60)
+        snip = subprocess.run(
+            [sys.executable, "-m", "desktop_app", "snip"],
+            env=app_env,
+            cwd=REPO,
+            capture_output=True,
+            timeout=60,
+        )
         assert snip.returncode == 0
-        again = subprocess.run([sys.executable, "-m", "desktop_app", "--capture"],
-                               env=app_env, cwd=REPO, capture_output=True, timeout=60)
+        again = subprocess.run(
+            [sys.executable, "-m", "desktop_app", "--capture"],
+            env=app_env,
+            cwd=REPO,
+            capture_output=True,
+            timeout=60,
+        )
         assert again.returncode == 0
-        quit_ = subprocess.run([sys.executable, "-m", "desktop_app", "--quit"], env=app_env,
-                               cwd=REPO, capture_output=True, timeout=60)
+        quit_ = subprocess.run(
+            [sys.executable, "-m", "desktop_app", "--quit"],
+            env=app_env,
+            cwd=REPO,
+            capture_output=True,
+            timeout=60,
+        )
         assert quit_.returncode == 0
         code, err = finish(app)
     finally:
         app.kill()
     assert code == 0, err[-2000:]
     assert "phase capturing -> selecting" in err
-    assert err.count("phase idle -> capturing") == 1  # the 2nd press re-raised the overlays
+    assert (
+        err.count("phase idle -> capturing") == 1
+    )  # the 2nd press re-raised the overlays
     assert '"op":"shutdown"' in record.read_text()  # the worker was shut down cleanly
     assert "Traceback" not in err
 
 
 def test_snip_starts_the_app_when_none_runs(qapp, app_env, tmp_path):
     flags, _ = worker_flag(tmp_path)
-    app = subprocess.Popen([sys.executable, "-m", "desktop_app", "snip", *flags,
-                            "--log-level", "DEBUG"], env=app_env, cwd=REPO,
-                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    app = subprocess.Popen(
+        [sys.executable, "-m", "desktop_app", "snip", *flags, "--log-level", "DEBUG"],
+        env=app_env,
+        cwd=REPO,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         wait_listening(app_env["SNAPTEX_INSTANCE"])
-        subprocess.run([sys.executable, "-m", "desktop_app", "--quit"], env=app_env,
-                       cwd=REPO, capture_output=True, timeout=60, check=True)
+        subprocess.run(
+            [sys.executable, "-m", "desktop_app", "--quit"],
+            env=app_env,
+            cwd=REPO,
+            capture_output=True,
+            timeout=60,
+            check=True,
+        )
         code, err = finish(app)
     finally:
         app.kill()
@@ -92,15 +134,27 @@ def test_snip_starts_the_app_when_none_runs(qapp, app_env, tmp_path):
 
 
 def test_quit_when_nothing_runs_is_a_clear_message(app_env):
-    done = subprocess.run([sys.executable, "-m", "desktop_app", "--quit"], env=app_env,
-                          cwd=REPO, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "desktop_app", "--quit"],
+        env=app_env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 1
     assert done.stderr.strip() == "SnapTeX is not running."
 
 
 def test_bad_flag_is_one_line_not_a_traceback(app_env):
-    done = subprocess.run([sys.executable, "-m", "desktop_app", "--device", "tpu"],
-                          env=app_env, cwd=REPO, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "desktop_app", "--device", "tpu"],
+        env=app_env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 2
     assert "invalid choice: 'tpu'" in done.stderr and "Traceback" not in done.stderr
 
@@ -110,22 +164,31 @@ def test_running_ui_never_imports_torch(app_env, tmp_path):
     code = textwrap.dedent(f"""
         import sys
         from pathlib import Path
+        import desktop_app.app
+        # forwarding a command needs neither widgets nor the preview
+        assert "PySide6.QtWidgets" not in sys.modules, "widgets on the forwarding path"
+        import desktop_app.composition as app_module
         from PySide6.QtCore import QSettings
         from PySide6.QtWidgets import QApplication
-        import desktop_app.app as app_module
         assert "matplotlib" not in sys.modules  # the preview loads lazily
         app = QApplication([])
-        settings = app_module.Settings(QSettings({str(tmp_path / 's.ini')!r},
+        settings = app_module.Settings(QSettings({str(tmp_path / "s.ini")!r},
                                                  QSettings.Format.IniFormat))
         parts = app_module.SnapTeXApp(settings, [sys.executable, "-c", "pass"],
-                                      history_path=Path({str(tmp_path / 'h.db')!r}))
+                                      history_path=Path({str(tmp_path / "h.db")!r}))
         parts.popup.show_result(r"\\frac{{a}}{{b}}", 0.9, "raw", "Copied")
         assert not parts.popup.preview.pixmap().isNull()
         parts.shutdown()
         print(" ".join(sorted(sys.modules)))
     """)
-    done = subprocess.run([sys.executable, "-c", code], env=app_env, cwd=REPO,
-                          capture_output=True, text=True, timeout=120)
+    done = subprocess.run(
+        [sys.executable, "-c", code],
+        env=app_env,
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert done.returncode == 0, done.stderr[-2000:]
     loaded = set(done.stdout.split())
     # THEN neither torch nor transformers was ever imported

@@ -23,7 +23,11 @@ class FakeWorker(QObject):
 
     def __init__(self):
         super().__init__()
-        self.state, self.detail, self.info = WorkerState.READY, "ready", {"model": "fake"}
+        self.state, self.detail, self.info = (
+            WorkerState.READY,
+            "ready",
+            {"model": "fake"},
+        )
         self.sent, self.cancelled = [], []
 
     def predict(self, png, options=None):
@@ -60,8 +64,15 @@ def parts(settings, qtbot, tmp_path):
         screen = popup.screen()
         return [ScreenShot(0, screen.name(), screen.geometry(), white(800, 800))]
 
-    controller = Controller(settings, worker, popup, history, grab=grab, copy=copy,
-                            read_image=lambda: clipboard_image[0] if clipboard_image else None)
+    controller = Controller(
+        settings,
+        worker,
+        popup,
+        history,
+        grab=grab,
+        copy=copy,
+        read_image=lambda: clipboard_image[0] if clipboard_image else None,
+    )
     yield controller, worker, popup, copied, clipboard_image
     history.close()
 
@@ -81,8 +92,14 @@ def test_snip_recognise_copy_remember(parts, qtbot, settings):
     snip(controller, qtbot)
     assert controller.phase is Phase.RECOGNISING
     request_id, png, options = worker.sent[0]
-    assert png.startswith(b"\x89PNG") and options == {"num_beams": 3, "max_new_tokens": 512}
-    assert QImage.fromData(png).size().toTuple() == (200, 80)  # the crop, not the screen
+    assert png.startswith(b"\x89PNG") and options == {
+        "num_beams": 3,
+        "max_new_tokens": 512,
+    }
+    assert QImage.fromData(png).size().toTuple() == (
+        200,
+        80,
+    )  # the crop, not the screen
     assert popup.pages.currentWidget() is popup.busy_page
     worker.result_ready.emit(request_id, result())
     assert copied == [r"$\frac{a}{b}$"]
@@ -94,7 +111,7 @@ def test_snip_recognise_copy_remember(parts, qtbot, settings):
 
 
 def test_latest_wins_and_late_results_are_dropped(parts, qtbot):
-    controller, worker, popup, copied, clipboard_image = parts
+    controller, worker, _popup, copied, clipboard_image = parts
     clipboard_image.append(white())
     controller.from_clipboard()
     snip(controller, qtbot)  # a new snip while the first is recognising
@@ -144,13 +161,13 @@ def test_open_files_uses_the_same_path(parts, tmp_path):
 
 
 def test_pasted_image_in_popup_is_recognised(parts):
-    controller, worker, popup, *_ = parts
+    _controller, worker, popup, *_ = parts
     popup.image_received.emit(white(50, 20))
     assert len(worker.sent) == 1
 
 
 def test_worker_failure_is_a_short_message(parts, qtbot):
-    controller, worker, popup, copied, clipboard_image = parts
+    controller, worker, popup, _copied, clipboard_image = parts
     clipboard_image.append(white())
     controller.from_clipboard()
     with qtbot.waitSignal(controller.notify) as notified:
@@ -160,10 +177,11 @@ def test_worker_failure_is_a_short_message(parts, qtbot):
 
 
 def test_capture_failure_is_reported(parts, qtbot, settings):
-    controller, *_ , popup, _, _ = parts
+    controller, *_, popup, _, _ = parts
 
     def broken(method):
         raise CaptureError("Could not capture the screen (qt: no display)")
+
     controller._grab = broken
     controller.start_capture()
     assert controller.phase is Phase.IDLE
@@ -175,6 +193,7 @@ def test_clipboard_write_failure_shows_in_the_popup(parts, qtbot):
 
     def failing(text, method):
         raise ClipboardError("Could not write to the clipboard")
+
     controller._copy = failing
     clipboard_image.append(white())
     controller.from_clipboard()
@@ -192,33 +211,46 @@ def test_empty_result_is_explained(parts):
 
 
 def test_format_choice_becomes_the_default(parts, settings):
-    controller, worker, popup, copied, clipboard_image = parts
+    _controller, _worker, popup, _copied, _clipboard_image = parts
     popup.style_chosen.emit("paren")
     assert settings.get("output_format") == "paren"
 
 
-@pytest.mark.parametrize(("code", "fragment"), [
-    ("timeout", "took too long"), ("worker_crashed", "stopped unexpectedly"),
-    ("model_unavailable", "Choose a model folder"), ("whatever", "Recognition failed"),
-])
+@pytest.mark.parametrize(
+    ("code", "fragment"),
+    [
+        ("timeout", "took too long"),
+        ("worker_crashed", "stopped unexpectedly"),
+        ("model_unavailable", "Choose a model folder"),
+        ("whatever", "Recognition failed"),
+    ],
+)
 def test_user_messages(code, fragment):
     assert fragment in user_message(code, "detail.")
 
 
-@pytest.mark.parametrize(("flags", "timeout_s", "code"), [
-    (["--behaviour", "crash"], 30, "stopped unexpectedly"),
-    (["--behaviour", "never"], 0.5, "took too long"),
-])
-def test_real_worker_process_failures_reach_the_popup(settings, qtbot, fake_worker, flags,
-                                                      timeout_s, code):
+@pytest.mark.parametrize(
+    ("flags", "timeout_s", "code"),
+    [
+        (["--behaviour", "crash"], 30, "stopped unexpectedly"),
+        (["--behaviour", "never"], 0.5, "took too long"),
+    ],
+)
+def test_real_worker_process_failures_reach_the_popup(
+    settings, qtbot, fake_worker, flags, timeout_s, code
+):
     worker = WorkerClient(fake_worker(*flags), timeout_s=timeout_s, backoff_s=(0.05,))
     popup = ResultPopup()
     qtbot.addWidget(popup)
-    controller = Controller(settings, worker, popup, None, copy=lambda t, m: "fake",
-                            read_image=white)
+    controller = Controller(
+        settings, worker, popup, None, copy=lambda t, m: "fake", read_image=white
+    )
     try:
-        with qtbot.waitSignal(worker.state_changed, timeout=15000,
-                              check_params_cb=lambda state, _d: state == "ready"):
+        with qtbot.waitSignal(
+            worker.state_changed,
+            timeout=15000,
+            check_params_cb=lambda state, _d: state == "ready",
+        ):
             worker.start()
         with qtbot.waitSignal(controller.notify, timeout=15000):
             controller.from_clipboard()

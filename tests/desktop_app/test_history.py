@@ -1,6 +1,5 @@
 """SQLite history: search, trim, re-copy data, durability against a kill."""
 
-import os
 import signal
 import subprocess
 import sys
@@ -24,7 +23,9 @@ def test_add_and_search_newest_first(history):
     assert [e.latex for e in history.search()] == [r"\sqrt{x}", r"\frac{a}{b}"]
     (entry,) = history.search("sqrt")
     assert (entry.model, entry.thumbnail, entry.confidence) == ("m2", b"png", 0.5)
-    assert [e.latex for e in history.search("M1")] == [r"\frac{a}{b}"]  # model, any case
+    assert [e.latex for e in history.search("M1")] == [
+        r"\frac{a}{b}"
+    ]  # model, any case
 
 
 @pytest.mark.parametrize(("query", "hits"), [("%", 1), ("_", 1), ("a_b", 1), ("x", 0)])
@@ -75,4 +76,4 @@ def test_a_killed_process_keeps_committed_entries(tmp_path):
     store = History(path, 10)
     assert [e.model for e in store.search()] == ["killed"]
     store.close()
-    assert os.path.exists(path)
+    assert path.exists()

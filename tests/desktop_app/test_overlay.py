@@ -11,7 +11,9 @@ from desktop_app.ui.overlay import OverlaySet, crop
 @pytest.fixture
 def overlays(qapp, qtbot):
     screen = qapp.primaryScreen()
-    image = QImage(screen.geometry().size() * screen.devicePixelRatio(), QImage.Format.Format_RGB32)
+    image = QImage(
+        screen.geometry().size() * screen.devicePixelRatio(), QImage.Format.Format_RGB32
+    )
     image.fill(QColor("white"))
     image.setDevicePixelRatio(screen.devicePixelRatio())
     shots = [ScreenShot(0, screen.name(), screen.geometry(), image)]
@@ -31,8 +33,18 @@ def test_drag_selects_and_closes_all(overlays, qtbot):
         window.grab()  # paints the selection (dim, border, size label) without errors
         qtbot.mouseRelease(window, Qt.MouseButton.LeftButton, pos=QPoint(300, 200))
     shot, pixels, anchor = selected.args
-    assert (pixels.left, pixels.top, pixels.right, pixels.bottom) == (100, 120, 300, 200)
-    assert (anchor.x(), anchor.y(), anchor.width(), anchor.height()) == (100, 120, 200, 80)
+    assert (pixels.left, pixels.top, pixels.right, pixels.bottom) == (
+        100,
+        120,
+        300,
+        200,
+    )
+    assert (anchor.x(), anchor.y(), anchor.width(), anchor.height()) == (
+        100,
+        120,
+        200,
+        80,
+    )
     assert crop(shot, pixels).size().toTuple() == (200, 80)
     assert overlay_set.windows == []
 
@@ -55,8 +67,10 @@ def test_click_without_drag_is_not_a_selection(overlays, qtbot):
 @pytest.mark.parametrize("how", ["escape", "right-click"])
 def test_escape_or_right_click_cancels(overlays, qtbot, how):
     overlay_set, window = overlays
-    with qtbot.waitSignal(overlay_set.cancelled), \
-         qtbot.assertNotEmitted(overlay_set.selected):
+    with (
+        qtbot.waitSignal(overlay_set.cancelled),
+        qtbot.assertNotEmitted(overlay_set.selected),
+    ):
         if how == "escape":
             qtbot.keyClick(window, Qt.Key.Key_Escape)
         else:

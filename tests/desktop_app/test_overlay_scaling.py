@@ -16,12 +16,29 @@ import pytest
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
 TWO_SCREENS = {
-    "synchronousWindowSystem": True, "windowFrameMargins": False,
+    "synchronousWindowSystem": True,
+    "windowFrameMargins": False,
     "screens": [
-        {"name": "left", "x": 0, "y": 0, "width": 1920, "height": 1080,
-         "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1},
-        {"name": "right", "x": 1920, "y": 0, "width": 1280, "height": 800,
-         "logicalDpi": 96, "logicalBaseDpi": 96, "dpr": 1},
+        {
+            "name": "left",
+            "x": 0,
+            "y": 0,
+            "width": 1920,
+            "height": 1080,
+            "logicalDpi": 96,
+            "logicalBaseDpi": 96,
+            "dpr": 1,
+        },
+        {
+            "name": "right",
+            "x": 1920,
+            "y": 0,
+            "width": 1280,
+            "height": 800,
+            "logicalDpi": 96,
+            "logicalBaseDpi": 96,
+            "dpr": 1,
+        },
     ],
 }
 
@@ -32,19 +49,33 @@ def run_probe(tmp_path, factor: str, two_screens: bool) -> list[dict]:
         config = tmp_path / "screens.json"
         config.write_text(json.dumps(TWO_SCREENS))
         platform = f"offscreen:configfile={config}"
-    env = {**os.environ, "QT_QPA_PLATFORM": platform, "QT_SCALE_FACTOR": factor,
-           "PYTHONPATH": str(REPO)}
-    done = subprocess.run([sys.executable, str(HERE / "overlay_probe.py")], env=env,
-                          capture_output=True, text=True, timeout=120, cwd=REPO)
+    env = {
+        **os.environ,
+        "QT_QPA_PLATFORM": platform,
+        "QT_SCALE_FACTOR": factor,
+        "PYTHONPATH": str(REPO),
+    }
+    done = subprocess.run(
+        [sys.executable, str(HERE / "overlay_probe.py")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=REPO,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
-    return [json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")]
+    return [
+        json.loads(line) for line in done.stdout.splitlines() if line.startswith("{")
+    ]
 
 
 def expected_physical(logical: int, physical_size: int, logical_size: int) -> float:
     return logical * physical_size / logical_size
 
 
-@pytest.mark.parametrize("two_screens", [False, True], ids=["one-screen", "two-screens"])
+@pytest.mark.parametrize(
+    "two_screens", [False, True], ids=["one-screen", "two-screens"]
+)
 @pytest.mark.parametrize("factor", ["1", "1.25", "1.5", "2"])
 def test_crop_matches_the_dragged_region(tmp_path, factor, two_screens):
     reports = run_probe(tmp_path, factor, two_screens)

@@ -1,7 +1,8 @@
-"""The result popup: states, preview, edits re-render and re-copy, formats, paste, drop."""
+"""The result popup: states, preview, edits re-render and re-copy, formats, paste,
+drop."""
 
 import pytest
-from PySide6.QtCore import QMimeData, QPoint, QPointF, QRect, Qt, QUrl
+from PySide6.QtCore import QMimeData, QPointF, QRect, Qt, QUrl
 from PySide6.QtGui import QColor, QDropEvent, QImage
 
 from desktop_app.ui.result_popup import EDIT_DEBOUNCE_MS, ResultPopup
@@ -44,7 +45,9 @@ def test_unparsable_latex_shows_why_instead_of_a_preview(popup):
 
 def test_edits_rerender_and_copy_after_a_pause(popup, qtbot):
     popup.show_result(r"\notacommand", 0.5, "bracket", "Copied ✓")
-    with qtbot.waitSignal(popup.copy_requested, timeout=EDIT_DEBOUNCE_MS * 10) as copied:
+    with qtbot.waitSignal(
+        popup.copy_requested, timeout=EDIT_DEBOUNCE_MS * 10
+    ) as copied:
         popup.editor.setPlainText(r"\sqrt{x}")
     assert copied.args == [r"\[\sqrt{x}\]"]
     assert not popup.preview.pixmap().isNull()  # re-rendered from the edit
@@ -57,9 +60,13 @@ def test_showing_a_result_is_not_an_edit(popup, qtbot):
 
 def test_format_button_copies_in_that_format(popup, qtbot):
     popup.show_result("x^2", 0.5, "raw", "Copied ✓")
-    button = next(b for b in popup.formats.buttons() if b.property("style_value") == "equation")
-    with qtbot.waitSignal(popup.style_chosen) as chosen, \
-         qtbot.waitSignal(popup.copy_requested) as copied:
+    button = next(
+        b for b in popup.formats.buttons() if b.property("style_value") == "equation"
+    )
+    with (
+        qtbot.waitSignal(popup.style_chosen) as chosen,
+        qtbot.waitSignal(popup.copy_requested) as copied,
+    ):
         button.click()
     assert chosen.args == ["equation"]
     assert copied.args == ["\\begin{equation*}\nx^2\n\\end{equation*}"]
@@ -99,8 +106,13 @@ def test_dropping_an_image_file(popup, qtbot, tmp_path):
     image(80, 30).save(str(path))
     mime = QMimeData()
     mime.setUrls([QUrl.fromLocalFile(str(path))])
-    event = QDropEvent(QPointF(5, 5), Qt.DropAction.CopyAction, mime,
-                       Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier)
+    event = QDropEvent(
+        QPointF(5, 5),
+        Qt.DropAction.CopyAction,
+        mime,
+        Qt.MouseButton.LeftButton,
+        Qt.KeyboardModifier.NoModifier,
+    )
     with qtbot.waitSignal(popup.image_received) as received:
         popup.dropEvent(event)
     assert received.args[0].size().toTuple() == (80, 30)

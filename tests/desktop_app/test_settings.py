@@ -5,12 +5,25 @@ import argparse
 import pytest
 from PySide6.QtCore import QSettings
 
-from desktop_app.settings import (BY_KEY, SETTINGS, SETTINGS_VERSION_KEY, Settings,
-                                  add_cli_flags, cli_overrides, coerce)
+from desktop_app.settings import (
+    BY_KEY,
+    SETTINGS,
+    SETTINGS_VERSION_KEY,
+    Settings,
+    add_cli_flags,
+    cli_overrides,
+    coerce,
+)
 from desktop_app.ui.settings_dialog import SettingsDialog, field_value
 
-REQUIRED = {"model_dir", "device", "output_format", "num_beams", "start_at_login",
-            "history_size"}
+REQUIRED = {
+    "model_dir",
+    "device",
+    "output_format",
+    "num_beams",
+    "start_at_login",
+    "history_size",
+}
 
 
 def test_keys_are_unique_snake_case_and_complete():
@@ -28,17 +41,20 @@ def test_defaults_are_valid_values(setting):
     assert setting.label and setting.help
 
 
-@pytest.mark.parametrize(("key", "raw", "expected"), [
-    ("num_beams", "4", 4),
-    ("num_beams", "99", 16),  # clamped to the maximum
-    ("num_beams", "zero", 1),  # unparsable -> default
-    ("device", "cuda", "cuda"),
-    ("device", "tpu", "auto"),  # not a choice -> default
-    ("start_at_login", "true", True),
-    ("start_at_login", "false", False),
-    ("start_at_login", 0, False),
-    ("history_size", "-3", 0),
-])
+@pytest.mark.parametrize(
+    ("key", "raw", "expected"),
+    [
+        ("num_beams", "4", 4),
+        ("num_beams", "99", 16),  # clamped to the maximum
+        ("num_beams", "zero", 1),  # unparsable -> default
+        ("device", "cuda", "cuda"),
+        ("device", "tpu", "auto"),  # not a choice -> default
+        ("start_at_login", "true", True),
+        ("start_at_login", "false", False),
+        ("start_at_login", 0, False),
+        ("history_size", "-3", 0),
+    ],
+)
 def test_coerce(key, raw, expected):
     assert coerce(BY_KEY[key], raw) == expected
 
@@ -60,7 +76,9 @@ def test_defaults_persist_and_emit_only_on_change(tmp_path, qapp, qtbot):
 def test_cli_flags_override_without_persisting(tmp_path, qapp):
     parser = argparse.ArgumentParser()
     add_cli_flags(parser)
-    args = parser.parse_args(["--num-beams", "3", "--device", "cpu", "--start-at-login"])
+    args = parser.parse_args(
+        ["--num-beams", "3", "--device", "cpu", "--start-at-login"]
+    )
     overrides = cli_overrides(args)
     assert overrides == {"num_beams": 3, "device": "cpu", "start_at_login": True}
     path = str(tmp_path / "s.ini")

@@ -18,9 +18,11 @@ def server(qapp, tmp_path):
 
 
 def send_from_another_process(name, command):
-    code = ("import sys; from PySide6.QtCore import QCoreApplication;"
-            "from desktop_app.single_instance import send_command;"
-            f"sys.exit(0 if send_command({command!r}, {name!r}) else 1)")
+    code = (
+        "import sys; from PySide6.QtCore import QCoreApplication;"
+        "from desktop_app.single_instance import send_command;"
+        f"sys.exit(0 if send_command({command!r}, {name!r}) else 1)"
+    )
     return subprocess.Popen([sys.executable, "-c", code])
 
 
@@ -41,7 +43,9 @@ def test_unknown_command_is_refused(server, qtbot):
 
 
 def test_no_instance_running(qapp, tmp_path):
-    assert send_command("snip", f"snaptex-nobody-{tmp_path.name}", timeout_ms=300) is False
+    assert (
+        send_command("snip", f"snaptex-nobody-{tmp_path.name}", timeout_ms=300) is False
+    )
 
 
 def test_stale_socket_is_replaced(qapp, tmp_path):

@@ -4,18 +4,24 @@ import pytest
 from PySide6.QtGui import QColor, QImage
 from PySide6.QtWidgets import QApplication
 
-from desktop_app.app import SnapTeXApp
+from desktop_app.composition import SnapTeXApp
 from desktop_app.controller import Phase
 
 
 @pytest.fixture
 def app_parts(settings, fake_worker, tmp_path, qtbot):
     settings.set("clipboard_method", "qt")
-    parts = SnapTeXApp(settings, fake_worker("--latex", r"\sqrt{x}"),
-                       history_path=tmp_path / "h.sqlite3")
+    parts = SnapTeXApp(
+        settings,
+        fake_worker("--latex", r"\sqrt{x}"),
+        history_path=tmp_path / "h.sqlite3",
+    )
     qtbot.addWidget(parts.popup)
-    with qtbot.waitSignal(parts.worker.state_changed, timeout=15000,
-                          check_params_cb=lambda state, _d: state == "ready"):
+    with qtbot.waitSignal(
+        parts.worker.state_changed,
+        timeout=15000,
+        check_params_cb=lambda state, _d: state == "ready",
+    ):
         parts.start()
     yield parts
     for window in (parts.history_window, parts.settings_dialog):
@@ -26,8 +32,15 @@ def app_parts(settings, fake_worker, tmp_path, qtbot):
 
 def test_menu_has_the_actions_in_order(app_parts):
     labels = [a.text() for a in app_parts.tray.menu.actions() if a.text()]
-    assert labels[1:] == ["Snip region", "From clipboard", "Open image…", "History",
-                          "Settings", "Show log", "Quit"]
+    assert labels[1:] == [
+        "Snip region",
+        "From clipboard",
+        "Open image…",
+        "History",
+        "Settings",
+        "Show log",
+        "Quit",
+    ]
 
 
 def test_tooltip_and_icon_follow_the_worker(app_parts):
@@ -75,7 +88,9 @@ def test_history_action_recopies_with_one_click(app_parts, qapp, settings):
     assert window.list.count() == 0
 
 
-def test_settings_action_and_worker_restart_on_device_change(app_parts, qtbot, settings):
+def test_settings_action_and_worker_restart_on_device_change(
+    app_parts, qtbot, settings
+):
     app_parts.tray.actions["settings"].trigger()
     assert app_parts.settings_dialog.isVisible()
     settings.set("history_size", 1)

@@ -5,8 +5,10 @@ import json
 import pytest
 from PySide6.QtCore import QProcess
 
+from desktop_app.qt_compat import make_timer
 from desktop_app.worker_client import WorkerClient, worker_command
-from model.protocol import WorkerState
+from model import protocol
+from model.protocol import ErrorCode, WorkerState
 
 PNG = b"\x89PNG fake bytes"
 
@@ -27,8 +29,11 @@ def make_client(qtbot):
 
 
 def start_ready(client, qtbot):
-    with qtbot.waitSignal(client.state_changed, timeout=15000,
-                          check_params_cb=lambda state, _d: state == "ready"):
+    with qtbot.waitSignal(
+        client.state_changed,
+        timeout=15000,
+        check_params_cb=lambda state, _d: state == "ready",
+    ):
         client.start()
 
 
@@ -53,7 +58,9 @@ def test_ready_then_result(make_client, fake_worker, qtbot, tmp_path):
     assert sent["options"] == {"num_beams": 3} and sent["id"] == request_id
 
 
-def test_request_before_ready_is_queued_latest_wins(make_client, fake_worker, qtbot, tmp_path):
+def test_request_before_ready_is_queued_latest_wins(
+    make_client, fake_worker, qtbot, tmp_path
+):
     record = tmp_path / "requests.jsonl"
     client = make_client(fake_worker("--load-delay", "0.5", "--record", str(record)))
     client.start()
@@ -69,8 +76,10 @@ def test_cancel_drops_the_answer(make_client, fake_worker, qtbot):
     start_ready(client, qtbot)
     first = client.predict(PNG)
     client.cancel(first)
-    with qtbot.assertNotEmitted(client.request_failed), \
-         qtbot.waitSignal(client.result_ready, timeout=15000) as result:
+    with (
+        qtbot.assertNotEmitted(client.request_failed),
+        qtbot.waitSignal(client.result_ready, timeout=15000) as result,
+    ):
         second = client.predict(PNG)
         client.cancel(second)
         third = client.predict(PNG)
@@ -114,8 +123,10 @@ def test_gives_up_after_three_crashes(make_client, fake_worker, qtbot):
     for _ in range(3):
         with qtbot.waitSignal(client.request_failed, timeout=15000):
             client.predict(PNG)
-        qtbot.waitUntil(lambda: client.state in (WorkerState.READY, WorkerState.ERROR),
-                        timeout=15000)
+        qtbot.waitUntil(
+            lambda: client.state in (WorkerState.READY, WorkerState.ERROR),
+            timeout=15000,
+        )
     assert client.state is WorkerState.ERROR
     assert "keeps crashing" in client.detail
     with qtbot.waitSignal(client.request_failed, timeout=5000) as failed:
@@ -130,20 +141,24 @@ def test_deadline_kills_and_restarts(make_client, fake_worker, qtbot):
     with qtbot.waitSignal(client.request_failed, timeout=10000) as failed:
         client.predict(PNG)
     assert failed.args[1] == "timeout"
-    qtbot.waitUntil(lambda: client.state is WorkerState.READY and client.is_running(),
-                    timeout=15000)
+    qtbot.waitUntil(
+        lambda: client.state is WorkerState.READY and client.is_running(), timeout=15000
+    )
     assert client._process.processId() != pid
 
 
-def test_ignored_cancel_is_killed_and_newer_request_resent(make_client, fake_worker, qtbot,
-                                                           tmp_path):
+def test_ignored_cancel_is_killed_and_newer_request_resent(
+    make_client, fake_worker, qtbot, tmp_path
+):
     record = tmp_path / "requests.jsonl"
-    client = make_client(fake_worker("--behaviour", "never", "--record", str(record)),
-                         cancel_grace_s=0.3)
+    client = make_client(
+        fake_worker("--behaviour", "never", "--record", str(record)), cancel_grace_s=0.3
+    )
     start_ready(client, qtbot)
     old = client.predict(PNG)
     client.cancel(old)
     newer = client.predict(PNG)
+
     # the grace period expires, the worker is replaced and the newer request re-sent
     def resent() -> bool:
         lines = record.read_text().splitlines() if record.exists() else []
@@ -154,8 +169,11 @@ def test_ignored_cancel_is_killed_and_newer_request_resent(make_client, fake_wor
 
 def test_missing_model_is_an_error_without_restarts(make_client, fake_worker, qtbot):
     client = make_client(fake_worker("--behaviour", "unavailable"))
-    with qtbot.waitSignal(client.state_changed, timeout=15000,
-                          check_params_cb=lambda state, _d: state == "error") as changed:
+    with qtbot.waitSignal(
+        client.state_changed,
+        timeout=15000,
+        check_params_cb=lambda state, _d: state == "error",
+    ) as changed:
         client.start()
     assert "no model in /nowhere" in changed.args[1]
     qtbot.waitUntil(lambda: not client.is_running(), timeout=10000)
@@ -165,8 +183,11 @@ def test_missing_model_is_an_error_without_restarts(make_client, fake_worker, qt
 
 def test_program_that_cannot_start(make_client, qtbot):
     client = make_client(["/nonexistent/python"], max_crashes=1)
-    with qtbot.waitSignal(client.state_changed, timeout=10000,
-                          check_params_cb=lambda state, _d: state == "error"):
+    with qtbot.waitSignal(
+        client.state_changed,
+        timeout=10000,
+        check_params_cb=lambda state, _d: state == "error",
+    ):
         client.start()
 
 
@@ -177,3 +198,30 @@ def test_close_shuts_the_worker_down(make_client, fake_worker, qtbot):
     client.close()
     assert process.state() == QProcess.ProcessState.NotRunning
     assert process.exitCode() == 0  # it obeyed "shutdown", it was not killed
+
+
+def test_model_load_error_status_fails_requests_at_once(
+    make_client, fake_worker, qtbot
+):
+    # GIVEN a worker that could not load its model but stays up (model.worker's way)
+    client = make_client(fake_worker("--behaviour", "load-error"))
+    with qtbot.waitSignal(
+        client.state_changed,
+        timeout=15000,
+        check_params_cb=lambda state, _d: state == "error",
+    ):
+        client.start()
+    # WHEN the user snips THEN the request fails with the loader's message, no hang
+    with qtbot.waitSignal(client.request_failed, timeout=5000) as failed:
+        request_id = client.predict(PNG)
+    assert failed.args == [request_id, "worker_unavailable", "no model in /nowhere"]
+
+
+def test_model_unavailable_reply_reaches_the_request(qtbot):
+    # a request already sent when the worker finds its model gone: fail it, go to error
+    client = WorkerClient(["unused"])
+    client._in_flight["abc"] = (make_timer(client, 60_000, single_shot=True), b"")
+    with qtbot.waitSignal(client.request_failed) as failed:
+        client._handle_line(protocol.error(ErrorCode.MODEL_UNAVAILABLE, "gone", "abc"))
+    assert failed.args == ["abc", "model_unavailable", "gone"]
+    assert client.state is WorkerState.ERROR

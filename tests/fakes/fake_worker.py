@@ -8,6 +8,8 @@ Scripted by flags so worker-client and controller tests run in milliseconds:
   --behaviour error          answer every predict with an ``internal`` error
   --behaviour never          accept predicts and never answer (nor honour cancel)
   --behaviour unavailable    report model_unavailable while loading and exit(2)
+  --behaviour load-error     report status "error" (as model.worker does when the model
+                             cannot load), then answer predicts with model_unavailable
   --crash-times N            with a --counter file: crash on the first N starts, then ok
 
 Cancels are honoured during the --delay wait (unless --behaviour never).
@@ -58,7 +60,7 @@ def _send(data: bytes) -> None:
 def _reader(requests: queue.Queue, cancels: dict, record: str | None) -> None:
     for line in sys.stdin.buffer:
         if record:
-            with open(record, "a", encoding="utf-8") as fh:
+            with Path(record).open("a", encoding="utf-8") as fh:
                 fh.write(line.decode().strip() + "\n")
         try:
             request = protocol.parse_request(line)
@@ -76,6 +78,13 @@ def _answer(request, args, behaviour: str, cancels: dict, count: int) -> None:
     cancelled = cancels.setdefault(request.id, threading.Event())
     if behaviour == "never":
         return
+    if behaviour == "load-error":
+        _send(
+            protocol.error(
+                ErrorCode.MODEL_UNAVAILABLE, "no model in /nowhere", request.id
+            )
+        )
+        return
     if behaviour == "crash":
         os._exit(3)  # die like a segfaulting model would: no clean-up, no reply
     if cancelled.wait(args.delay):
@@ -87,10 +96,20 @@ def _answer(request, args, behaviour: str, cancels: dict, count: int) -> None:
         _send(protocol.error(ErrorCode.INTERNAL, "scripted failure", request.id))
         return
     latex = args.latex.replace("{n}", str(count))
-    _send(protocol.result(request.id, {
-        "latex": latex, "latex_raw": latex.replace("{", " { "), "confidence": 0.875,
-        "n_tokens": 7, "timings_ms": {"total": 1.0},
-        "warnings": [], "options": request.options}))
+    _send(
+        protocol.result(
+            request.id,
+            {
+                "latex": latex,
+                "latex_raw": latex.replace("{", " { "),
+                "confidence": 0.875,
+                "n_tokens": 7,
+                "timings_ms": {"total": 1.0},
+                "warnings": [],
+                "options": request.options,
+            },
+        )
+    )
 
 
 def main(argv=None) -> int:
@@ -101,10 +120,19 @@ def main(argv=None) -> int:
     if behaviour == "unavailable":
         _send(protocol.error(ErrorCode.MODEL_UNAVAILABLE, "no model in /nowhere"))
         return 2
-    _send(protocol.status(WorkerState.READY, device="cpu", dtype="float32", load_s=0.0))
+    if behaviour == "load-error":  # like model.worker: report, keep serving errors
+        _send(protocol.status(WorkerState.ERROR, message="no model in /nowhere"))
+    else:
+        _send(
+            protocol.status(
+                WorkerState.READY, device="cpu", dtype="float32", load_s=0.0
+            )
+        )
     requests: queue.Queue = queue.Queue()
     cancels: dict = {}
-    threading.Thread(target=_reader, args=(requests, cancels, args.record), daemon=True).start()
+    threading.Thread(
+        target=_reader, args=(requests, cancels, args.record), daemon=True
+    ).start()
     count = 0
     while (request := requests.get()) is not None:
         if request.op is protocol.Op.SHUTDOWN:

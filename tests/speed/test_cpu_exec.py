@@ -1,4 +1,4 @@
-"""CPU execution choices: dtype decision table, CPU flag parsing, hints file, threads."""
+"""CPU execution choices: dtype decision table, CPU flags, hints file, threads."""
 
 from __future__ import annotations
 

@@ -88,7 +88,8 @@ def test_positions_are_interpolated_from_the_original(resized):
 
     def table(folder):
         model = AutoModelForSeq2SeqLM.from_pretrained(folder)
-        return model.get_encoder().vision_tower.embeddings.position_embedding.weight.detach()
+        embeddings = model.get_encoder().vision_tower.embeddings
+        return embeddings.position_embedding.weight.detach()
 
     original, half = table(resized / "src"), table(resized / "half")
     assert half.shape == (4, original.shape[1])

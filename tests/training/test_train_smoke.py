@@ -218,3 +218,13 @@ def test_resume_continues_from_the_last_checkpoint(run, tmp_path, caplog):
     log = json.loads((out / "train_log.json").read_text())
     steps = [entry["step"] for entry in log["log_history"] if "loss" in entry]
     assert steps == [1, 2]  # step 1 restored from the checkpoint, step 2 trained now
+
+
+def test_push_without_the_hub_is_a_clear_error_and_keeps_the_model(run, monkeypatch):
+    from training.recipe import RecipeError
+
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    _, out = run
+    with pytest.raises(RecipeError, match="push to someone/snaptex failed"):
+        train.push_to_hub(out, "someone/snaptex")
+    assert (out / "model.safetensors").is_file()

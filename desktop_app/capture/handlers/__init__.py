@@ -1,1 +1,1 @@
-"""Capture handlers: one module per method, each with is_compatible/is_installed/capture."""
+"""Capture handlers: one module per method (is_compatible, is_installed, capture)."""

@@ -27,11 +27,15 @@ def is_installed() -> bool:
 
 def _physical_size(screen: QScreen) -> tuple[int, int]:
     ratio = screen.devicePixelRatio()
-    return round(screen.geometry().width() * ratio), round(screen.geometry().height() * ratio)
+    return round(screen.geometry().width() * ratio), round(
+        screen.geometry().height() * ratio
+    )
 
 
-def match_monitor(screen: QScreen, index: int, monitors: list[dict[str, Any]]) -> dict[str, Any]:
-    """The mss monitor showing ``screen``: same physical size, same origin if several."""
+def match_monitor(
+    screen: QScreen, index: int, monitors: list[dict[str, Any]]
+) -> dict[str, Any]:
+    """The mss monitor showing ``screen``: same physical size (and origin if tied)."""
     width, height = _physical_size(screen)
     same_size = [m for m in monitors if (m["width"], m["height"]) == (width, height)]
     origin = screen.geometry().topLeft()
@@ -54,7 +58,9 @@ def capture() -> list[ScreenShot]:
         for index, screen in enumerate(QGuiApplication.screens()):
             raw = grabber.grab(match_monitor(screen, index, monitors))
             # mss gives BGRA bytes, which is QImage's little-endian RGB32 layout.
-            image = QImage(raw.bgra, raw.width, raw.height, QImage.Format.Format_RGB32).copy()
+            image = QImage(
+                raw.bgra, raw.width, raw.height, QImage.Format.Format_RGB32
+            ).copy()
             image.setDevicePixelRatio(screen.devicePixelRatio())
             shots.append(ScreenShot(index, screen.name(), screen.geometry(), image))
     return shots

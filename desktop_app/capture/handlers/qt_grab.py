@@ -16,7 +16,9 @@ install_instructions = "Part of Qt; nothing to install."
 
 def is_compatible() -> bool:
     # Wayland compositors refuse client-side grabs (Qt returns black frames there).
-    return not (platform_info.is_wayland() and platform_info.qt_platform_name() == "wayland")
+    return not (
+        platform_info.is_wayland() and platform_info.qt_platform_name() == "wayland"
+    )
 
 
 def is_installed() -> bool:
@@ -29,7 +31,12 @@ def capture() -> list[ScreenShot]:
         image = screen.grabWindow(0).toImage()
         if image.isNull():
             raise CaptureError(f"Qt could not grab screen {screen.name() or index}")
-        logger.debug("grabbed %s: logical %s, image %dx%d", screen.name(),
-                     screen.geometry(), image.width(), image.height())
+        logger.debug(
+            "grabbed %s: logical %s, image %dx%d",
+            screen.name(),
+            screen.geometry(),
+            image.width(),
+            image.height(),
+        )
         shots.append(ScreenShot(index, screen.name(), screen.geometry(), image))
     return shots

@@ -1,1 +1,1 @@
-"""Clipboard writers: one module per method, each with is_compatible/is_installed/copy."""
+"""Clipboard writers: one module per method (is_compatible, is_installed, copy)."""

@@ -6,7 +6,9 @@ import importlib.util
 
 from desktop_app import platform_info
 
-install_instructions = "pip install pyperclip (and wl-clipboard, xclip or xsel on Linux)"
+install_instructions = (
+    "pip install pyperclip (and wl-clipboard, xclip or xsel on Linux)"
+)
 
 
 def is_compatible() -> bool:
