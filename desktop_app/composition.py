@@ -10,6 +10,7 @@ import argparse
 import logging
 import shlex
 import signal
+import sqlite3
 import sys
 from pathlib import Path
 from typing import Any
@@ -63,9 +64,8 @@ class SnapTeXApp(QObject):
             timeout_s=settings.get("request_timeout_s"),
             parent=self,
         )
-        self.history = history_module.History(
-            history_path or history_module.default_path(), settings.get("history_size")
-        )
+        self._history_problem = ""
+        self.history = self._open_history(history_path or history_module.default_path())
         self.popup = ResultPopup()
         self.controller = Controller(
             settings,
@@ -79,6 +79,17 @@ class SnapTeXApp(QObject):
         self.history_window: HistoryWindow | None = None
         self.settings_dialog: SettingsDialog | None = None
         self._wire()
+
+    def _open_history(self, path: Path) -> history_module.History:
+        """The history file, or an in-memory one for this session if the file is
+        unusable (corrupt, read-only): losing history must not stop the app."""
+        size = self.settings.get("history_size")
+        try:
+            return history_module.History(path, size)
+        except (sqlite3.Error, OSError) as exc:
+            logger.exception("history at %s is unusable", path)
+            self._history_problem = f"History is kept for this session only ({exc})."
+            return history_module.History(Path(":memory:"), size)
 
     def _wire(self) -> None:
         tray, controller = self.tray, self.controller
@@ -95,6 +106,8 @@ class SnapTeXApp(QObject):
 
     def start(self) -> None:
         self.tray.show()
+        if self._history_problem:
+            self.tray.notify("SnapTeX history", self._history_problem, error=True)
         self.worker.start()
         preview.warm_up_in_background()
 

@@ -57,7 +57,8 @@ USER_MESSAGES: dict[str, str] = {
     "bad_request": "The recogniser rejected the request: {message}",
     "timeout": "Recognition took too long ({message}); the recogniser was restarted.",
     "worker_crashed": "The recogniser stopped unexpectedly; it is restarting.",
-    "worker_unavailable": "The recogniser is not available: {message}",
+    "worker_unavailable": "The recogniser is not available: {message}. "
+    "Check the model folder in Settings.",
 }
 
 

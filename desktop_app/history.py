@@ -57,7 +57,8 @@ def _escape_like(text: str) -> str:
 
 class History:
     def __init__(self, path: Path, max_entries: int = 500):
-        path.parent.mkdir(parents=True, exist_ok=True)
+        if str(path) != ":memory:":
+            path.parent.mkdir(parents=True, exist_ok=True)
         self.path = path
         self.max_entries = max_entries
         # isolation_level=None: we commit explicitly, one entry per transaction.
@@ -132,8 +133,7 @@ class History:
 
     def get(self, entry_id: int) -> Entry | None:
         row = self._db.execute(
-            f"SELECT {COLUMNS} FROM entries"
-            " WHERE id = ?",
+            f"SELECT {COLUMNS} FROM entries WHERE id = ?",
             (entry_id,),
         ).fetchone()
         return Entry(*row) if row else None

@@ -65,12 +65,14 @@ def render(
     text = to_mathtext(latex)
     if not text:
         raise PreviewError("nothing to preview")
+    from matplotlib import rc_context
     from matplotlib.font_manager import FontProperties
     from matplotlib.mathtext import math_to_image
 
     buffer = io.BytesIO()
     try:
-        with _RENDER_LOCK:
+        # "cm": Computer Modern glyphs, so the preview looks like typeset LaTeX.
+        with _RENDER_LOCK, rc_context({"mathtext.fontset": "cm"}):
             math_to_image(
                 f"${text}$",
                 buffer,

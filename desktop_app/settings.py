@@ -12,7 +12,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QSettings, Signal
 
 from desktop_app import APP_ID, __version__
-from desktop_app.formatting import Style
+from desktop_app.formatting import LABELS, Style
 
 logger = logging.getLogger(__name__)
 
@@ -25,6 +25,7 @@ class Setting:
     label: str
     help: str
     choices: tuple[str, ...] = ()
+    choice_labels: tuple[str, ...] = ()  # shown in the dialog instead of the values
     minimum: int = 0
     maximum: int = 0
     is_path: bool = False
@@ -64,6 +65,7 @@ SETTINGS: tuple[Setting, ...] = (
         "Output format",
         "Delimiters around the LaTeX copied to the clipboard.",
         choices=tuple(s.value for s in Style),
+        choice_labels=tuple(LABELS[s] for s in Style),
     ),
     Setting(
         "num_beams",
@@ -107,7 +109,7 @@ SETTINGS: tuple[Setting, ...] = (
         "auto",
         "Capture method",
         "Screen grabber: auto picks the first that works here.",
-        choices=("auto", "qt", "mss"),
+        choices=("auto", "qt", "portal", "mss"),
     ),
     Setting(
         "clipboard_method",

@@ -69,7 +69,7 @@ class WorkerClient(QObject):
         backoff_s: tuple[float, ...] = (1.0, 2.0, 4.0),
         max_crashes: int = 3,
         crash_window_s: float = 60.0,
-        cancel_grace_s: float = 5.0,
+        cancel_grace_s: float = 10.0,
         parent: QObject | None = None,
     ):
         super().__init__(parent)
@@ -139,6 +139,9 @@ class WorkerClient(QObject):
         ):
             signal.disconnect()
         if process.state() != QProcess.ProcessState.NotRunning:
+            # The worker finishes queued work before a shutdown: cancel it first.
+            for request_id in self._in_flight:
+                process.write(protocol.cancel(request_id))
             process.write(protocol.shutdown())
             if not process.waitForFinished(2000):
                 process.kill()

@@ -2,12 +2,17 @@
 
 What matters on a laptop CPU, measured with ``python -m model.shape_bench``:
 
-* bf16 is 5-8x faster than fp32 for matmuls on CPUs with AMX or AVX512-BF16 (oneDNN
-  uses them), but *slower* than fp32 on CPUs without them (bf16 is then emulated).
-  So the dtype is chosen from the CPU flags in ``/proc/cpuinfo``.
-* Threads: one per physical core; hyper-threads and oversubscription only add noise.
-* Static KV cache and ``torch.compile`` are opt-in: they are used only when the model
-  folder's ``snaptex.json`` hint says they were measured faster for that model.
+* bf16 runs SigLIP 2-4x faster than fp32 on CPUs with AMX or AVX512-BF16 (oneDNN uses
+  them) and halves memory; without those flags bf16 is emulated and slower than fp32. So
+  the dtype is chosen from the CPU flags in ``/proc/cpuinfo``. (Single-token decoder
+  matmuls are memory-bound: bf16 and fp32 decode at about the same speed.)
+* Threads: one per *idle* physical core (see :func:`choose_threads`): hyper-threads and
+  cores busy with other processes make every op wait at OpenMP barriers.
+* Static KV cache and ``torch.compile`` are opt-in via the folder's ``snaptex.json``.
+  Measured for the pruned 270M decoder on 2 cores: a static cache without compile is
+  ~2x *slower* per token than the dynamic cache; compile (static cache, inductor) took
+  ~8 minutes on the first generate, hit dynamo's recompile limit (one recompile per
+  step) and then decoded only ~10-20% faster. Both stay off by default.
 * HF ``generate`` already runs the encoder once per image and expands its output across
   beams for encoder-decoder models (checked by tests/speed), so nothing to do there.
 
@@ -192,15 +197,40 @@ def physical_cores(cpuinfo: str | None = None) -> int:
     return max(1, min(count, available or count))
 
 
+def choose_threads(requested: int | None = None, *, cores: int | None = None,
+                   load: float | None = None) -> int:
+    """Intra-op threads: an explicit request wins, else the physical cores that other
+    processes leave idle (at least 1).
+
+    Why not simply all cores: each op ends at an OpenMP barrier, and when another busy
+    process has taken one of the cores the barrier waits a scheduler slice for the
+    descheduled thread. On this 2-core machine under load, 1 thread ran the T5Gemma-2
+    decoder ~6x and SigLIP ~2.5x faster than 2 threads (model/shape_bench.py).
+    """
+    if requested:  # None or 0: automatic
+        if int(requested) < 1:
+            raise ValueError("threads must be >= 1")
+        return int(requested)
+    cores = physical_cores() if cores is None else cores
+    load = _load_average() if load is None else load
+    others = max(0.0, load - 1.0)  # the 1-minute load includes this (loading) process
+    return max(1, min(cores, cores - int(others + 0.5)))
+
+
+def _load_average() -> float:
+    try:
+        return os.getloadavg()[0]
+    except (AttributeError, OSError):
+        return 0.0  # Windows: no load average, use every physical core
+
+
 def configure_threads(threads: int | None = None) -> int:
-    """Set torch's intra-op threads (default: physical cores); returns the count."""
+    """Set torch's intra-op threads (see :func:`choose_threads`); returns the count."""
     import torch
 
-    count = int(threads) if threads else physical_cores()
-    if count < 1:
-        raise ValueError("threads must be >= 1")
+    count = choose_threads(threads)
     torch.set_num_threads(count)
-    logger.info("torch threads: %d", count)
+    logger.info("torch threads: %d (%d physical cores)", count, physical_cores())
     return count
 
 
@@ -219,8 +249,8 @@ def optimize_for_cpu(
 
     ``dtype``: "auto" (hint, then CPU flags), "bfloat16", "float32", "float16" or a
     torch dtype.
-    ``compile``/``static_cache``: None = follow the hints (default off: on 2 cores
-    neither was measured faster for T5Gemma-2 decoding: see model/shape_bench.py).
+    ``compile``/``static_cache``: None = follow the hints (default off: see the module
+    docstring for the measurements).
     """
     import torch
 

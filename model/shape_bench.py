@@ -13,8 +13,10 @@ through the real processor:
 
 Figures do not depend on the weights. Ratios are against ``stock-fp32-896`` (the
 released shape with its 262,144-token vocabulary, in fp32) from the same run. The
-machine may be shared: medians of ``--repeats`` runs are reported; a configuration whose first
-run takes longer than ``--slow-seconds`` is repeated only ``--slow-repeats`` times.
+machine may be shared: medians of ``--repeats`` runs are reported; a configuration
+whose first run takes longer than ``--slow-seconds`` is repeated only ``--slow-repeats``
+times. Load on a shared machine comes in spells: ``--rounds N`` runs every configuration
+once per round, so a busy spell hits all of them rather than a few.
 """
 
 from __future__ import annotations
@@ -50,43 +52,47 @@ class BenchConfig:
     vocab: str  # "stock" (262,144) or "pruned" (--pruned-vocab)
     dtype: str  # "float32" | "bfloat16"
     image: int  # SigLIP image size at the 270M scale
+    threads: str = "torch"  # torch's default (all cores) or "auto" (cpu_exec's choice)
     cache: str = "dynamic"  # or "static"
     compile: bool = False
 
     @property
     def name(self) -> str:
-        extra = (
-            "-compile"
-            if self.compile
-            else ("-static" if self.cache == "static" else "")
-        )
-        return f"{self.vocab}-{SHORT[self.dtype]}-{self.image}{extra}"
+        name = f"{self.vocab}-{SHORT[self.dtype]}-{self.image}"
+        name += "-auto" if self.threads == "auto" else ""
+        if self.compile:
+            return name + "-compile"
+        return name + ("-static" if self.cache == "static" else "")
 
 
 def all_configs() -> dict[str, BenchConfig]:
     configs = [
-        BenchConfig(v, d, s)
+        BenchConfig(v, d, s, t)
         for v in ("stock", "pruned")
         for d in ("float32", "bfloat16")
         for s in SIZES
+        for t in ("torch", "auto")
     ]
     configs += [
-        BenchConfig("pruned", "bfloat16", s, cache="static") for s in (448, 224)
+        BenchConfig("pruned", d, 224, "auto", cache="static", compile=c)
+        for d in ("float32", "bfloat16")
+        for c in (False, True)
     ]
-    configs += [BenchConfig("pruned", "bfloat16", 224, cache="static", compile=True)]
     return {c.name: c for c in configs}
 
 
 DEFAULT_CONFIGS = [
-    "stock-fp32-896",
+    "stock-fp32-896",  # the reference: stock shape, fp32, torch's default threads
     "stock-bf16-896",
-    "pruned-fp32-896",
-    "pruned-bf16-896",
-    "pruned-fp32-448",
-    "pruned-bf16-448",
-    "pruned-fp32-224",
-    "pruned-bf16-224",
-    "pruned-bf16-224-static",
+    "stock-fp32-896-auto",  # threads alone
+    "pruned-bf16-224",  # pruning + size + bf16, torch's default threads
+    "pruned-fp32-896-auto",
+    "pruned-bf16-896-auto",
+    "pruned-fp32-448-auto",
+    "pruned-bf16-448-auto",
+    "pruned-fp32-224-auto",
+    "pruned-bf16-224-auto",
+    "pruned-bf16-224-auto-static",
 ]
 
 
@@ -205,46 +211,45 @@ def run_child(args, config: BenchConfig) -> dict[str, Any]:
     import resource
 
     from model.build import build_processor, train_latex_tokenizer
-    from model.cpu_exec import configure_threads, optimize_for_cpu
+    from model.cpu_exec import optimize_for_cpu
 
-    threads = configure_threads(args.threads)
+    threads = child_threads(args, config)
     vocab = STOCK_VOCAB if config.vocab == "stock" else args.pruned_vocab
     tokenizer = train_latex_tokenizer(SAMPLE_FORMULAS, vocab_size=400)
     start = time.perf_counter()
     model, shape = build_model(args.shape, config, vocab, tokenizer)
     build_s = time.perf_counter() - start
-    optimize_for_cpu(
-        model,
-        dtype=config.dtype,
-        compile=config.compile,
-        static_cache=config.cache == "static",
-    )
+    optimize_for_cpu(model, dtype=config.dtype, compile=config.compile,
+                     static_cache=config.cache == "static")
     model.generation_config.update(
         bos_token_id=2, eos_token_id=1, pad_token_id=0, decoder_start_token_id=2
     )
     processor = build_processor(tokenizer, shape.vision_image, shape.mm_tokens)
     encoder = model.get_encoder()
-    counters = {
-        "encoder": EncoderCounter(encoder),
-        "vision": EncoderCounter(encoder.vision_tower),
-    }
+    counters = {"encoder": EncoderCounter(encoder),
+                "vision": EncoderCounter(encoder.vision_tower)}
     runs = measure(
         lambda: time_one_generate(model, processor, counters, args.tokens, args.beams),
         args,
     )
     return {
-        "config": config.name,
-        **dataclasses.asdict(config),
-        "vocab_size": vocab,
-        "image_size": shape.vision_image,
-        "mm_tokens": shape.mm_tokens,
-        "params": sum(p.numel() for p in model.parameters()),
-        "threads": threads,
-        "build_s": build_s,
-        "runs": runs,
-        "median": medians(runs),
+        "config": config.name, **dataclasses.asdict(config), "vocab_size": vocab,
+        "image_size": shape.vision_image, "mm_tokens": shape.mm_tokens,
+        "params": sum(p.numel() for p in model.parameters()), "threads": threads,
+        "build_s": build_s, "runs": runs, "median": medians(runs),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
+
+
+def child_threads(args, config: BenchConfig) -> int:
+    """--threads, else cpu_exec's choice for "auto" configs, else torch's default."""
+    import torch
+
+    from model.cpu_exec import configure_threads
+
+    if args.threads or config.threads == "auto":
+        return configure_threads(args.threads)
+    return torch.get_num_threads()  # what a stock script runs with
 
 
 def measure(run_once, args) -> list[dict[str, float]]:
@@ -404,6 +409,12 @@ def parse_args(argv: list[str] | None):
         help="timed runs in all for configs slower than --slow-seconds",
     )
     parser.add_argument("--slow-seconds", type=float, default=30.0)
+    parser.add_argument(
+        "--rounds",
+        type=int,
+        default=1,
+        help="run every config once per round; medians pool all rounds (noisy machine)",
+    )
     parser.add_argument("--threads", type=int, default=None)
     parser.add_argument(
         "--json",
@@ -415,12 +426,11 @@ def parse_args(argv: list[str] | None):
     )
     parser.add_argument("--child", default=None, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if (
-        min(args.tokens, args.repeats, args.slow_repeats, args.beams, args.pruned_vocab)
-        < 1
-    ):
+    counts = (args.tokens, args.repeats, args.slow_repeats, args.beams, args.rounds)
+    if min(*counts, args.pruned_vocab) < 1:
         parser.error(
-            "--tokens, --repeats, --slow-repeats, --beams, --pruned-vocab must be >= 1"
+            "--tokens, --repeats, --slow-repeats, --beams, --rounds and "
+            "--pruned-vocab must be >= 1"
         )
     return args
 
@@ -466,26 +476,52 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def run_all(args, names: list[str]) -> dict[str, Any]:
+    """Every config once per round (rounds spread a busy spell over all configs);
+    medians over all rounds' runs, peak RSS the highest of any round."""
     report: dict[str, Any] = {
         "shape": args.shape,
         "tokens": args.tokens,
         "pruned_vocab": args.pruned_vocab,
         "beams": args.beams,
+        "rounds": args.rounds,
         "reference": REFERENCE,
         "results": [],
     }
-    for name in names:
-        logger.info("running %s", name)
-        result = run_config_subprocess(args, name)
-        logger.info("%s: %s", name, json.dumps(result.get("median", result)))
-        report["results"].append(result)
-        add_ratios(report["results"])
-        report["targets"] = check_targets(report["results"])
-        if args.json not in (None, "-"):
-            Path(args.json).write_text(
-                json.dumps(report, indent=2) + "\n", encoding="utf-8"
-            )
+    merged: dict[str, dict[str, Any]] = {}
+    for round_index in range(args.rounds):
+        for name in names:
+            logger.info("round %d: running %s", round_index + 1, name)
+            result = merge_result(merged.get(name), run_config_subprocess(args, name))
+            merged[name] = result
+            logger.info("%s: %s", name, json.dumps(result.get("median", result)))
+            report["results"] = list(merged.values())
+            add_ratios(report["results"])
+            report["targets"] = check_targets(report["results"])
+            if args.json not in (None, "-"):
+                text = json.dumps(report, indent=2) + "\n"
+                Path(args.json).write_text(text, encoding="utf-8")
     return report
+
+
+def merge_result(old: dict[str, Any] | None, new: dict[str, Any]) -> dict[str, Any]:
+    """One config's results across rounds: runs pooled, medians redone, peak RSS max."""
+    if old is None or "error" in old:
+        return new
+    if "error" in new:
+        return old
+    runs = old["runs"] + new["runs"]
+    peak = max(old["peak_rss_mb"], new["peak_rss_mb"])
+    return {
+        **new,
+        "runs": runs,
+        "median": medians(runs),
+        "peak_rss_mb": peak,
+        "threads": sorted({*_as_list(old["threads"]), *_as_list(new["threads"])}),
+    }
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
 
 
 if __name__ == "__main__":

@@ -5,7 +5,7 @@ Output folder (readable with ``datasets.load_dataset(OUT)``, like im2latex-100k)
     OUT/train/00000.parquet ...       columns image ({"bytes": PNG, "path": None}), text
     OUT/validation/00000.parquet ...  formulas held out by hash (--validation-fraction)
     OUT/manifest.json                 settings, counts, failures, seconds, throughput
-    OUT/failures.jsonl                one {"shard", "source", "formula", "reason"} a line
+    OUT/failures.jsonl                {"shard", "source", "formula", "reason"} a line
 
 Shards appear one by one (written under a hidden temporary name, then renamed), so a
 run that is still going, or was stopped, is already usable; running the same command
@@ -19,226 +19,98 @@ import argparse
 import json
 import logging
 import multiprocessing
-import os
-import random
-import subprocess
 import sys
 import time
-from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from training.render_formulas import (DEFAULT_MAX_CHARS, DEFAULT_MIN_CHARS, Source,
-                                      is_validation, mix, parse_source, read_excluded_keys,
-                                      select_formulas)
-from training.render_latex import FONT_PACKAGES, Item, render_batch, tools_missing
-from training.render_style import (DEFAULT_DPI_RANGE, FONT_WEIGHTS, THEME_WEIGHTS, THEMES,
-                                   finish_image, png_bytes, sample_batch_style,
-                                   sample_item_style, theme_weights)
+from training.render_formulas import (
+    DEFAULT_MAX_CHARS,
+    DEFAULT_MIN_CHARS,
+    Source,
+    mix,
+    parse_source,
+    read_excluded_keys,
+    select_formulas,
+)
+from training.render_latex import FONT_PACKAGES, tools_missing
+from training.render_manifest import FAILURES, MANIFEST, Manifest
+from training.render_shards import Settings, ShardTask, plan_shards, render_shard
+from training.render_style import DEFAULT_DPI_RANGE, FONT_WEIGHTS, THEME_WEIGHTS, THEMES
 
 logger = logging.getLogger(__name__)
 
-MANIFEST = "manifest.json"
-FAILURES = "failures.jsonl"
-FORMAT = "snaptex-rendered/1"
 MAX_WORKERS = 2  # the machine is shared: rendering must leave room for training
 # The held-out im2latex test split, next to the project (see ../shared/data/README.md).
-DEFAULT_EXCLUDE = Path(__file__).resolve().parents[1].parent / "shared/data/im2latex-100k/test"
-
-
-@dataclass(frozen=True)
-class Settings:
-    """Everything the images depend on; a resumed run must match it exactly."""
-
-    sources: list[dict]
-    excluded: list[str]
-    count: int
-    seed: int
-    dpi_range: tuple[int, int]
-    themes: list[str]
-    fonts: list[str]
-    validation_fraction: float
-    min_chars: int
-    max_chars: int
-    shard_size: int
-    batch_size: int
-
-    def as_json(self) -> dict:
-        return json.loads(json.dumps(asdict(self)))  # tuples -> lists, as stored
-
-
-@dataclass(frozen=True)
-class ShardTask:
-    split: str
-    number: int
-    items: list[tuple[str, str]]  # (source name, formula)
-    settings: Settings
-    out: str
-
-    @property
-    def name(self) -> str:
-        return f"{self.split}/{self.number:05d}.parquet"
-
-
-def plan_shards(plan: list[tuple[str, str]], settings: Settings, out: Path) -> list[ShardTask]:
-    """Split the plan into train/validation shards, interleaved so that both splits
-    have data early in a run."""
-    by_split: dict[str, list[tuple[str, str]]] = {"train": [], "validation": []}
-    for source, formula in plan:
-        split = "validation" if is_validation(formula, settings.validation_fraction) else "train"
-        by_split[split].append((source, formula))
-    tasks = [ShardTask(split, start // settings.shard_size, items[start:start + settings.shard_size],
-                       settings, str(out))
-             for split, items in by_split.items()
-             for start in range(0, len(items), settings.shard_size)]
-    return sorted(tasks, key=lambda task: (task.number, task.split))
-
-
-def _render_rows(task: ShardTask, number: int, items: list[tuple[str, str]],
-                 rows: dict, failures: list[dict]) -> int:
-    """Render one LaTeX batch of a shard into ``rows``; returns the LaTeX runs used."""
-    settings = task.settings
-    rng = random.Random(f"{settings.seed}:{task.split}:{task.number}:{number}")
-    fonts = {name: FONT_WEIGHTS[name] for name in settings.fonts}
-    batch = sample_batch_style(rng, tuple(settings.dpi_range), fonts)
-    themes = theme_weights(settings.themes)
-    styled = [Item(i, formula, sample_item_style(rng, batch.dpi, themes))
-              for i, (_, formula) in enumerate(items)]
-    result = render_batch(styled, batch)
-    for item in styled:  # batch order: the shard's row order is reproducible
-        if item.index in result.images:
-            image = finish_image(result.images[item.index], item.style)
-            rows["image"].append({"bytes": png_bytes(image), "path": None})
-            rows["text"].append(item.formula)
-        else:
-            failures.append({"shard": task.name, "source": items[item.index][0],
-                             "formula": item.formula, "reason": result.failures[item.index]})
-    return result.latex_runs
-
-
-def write_shard(rows: dict, path: Path) -> None:
-    """Write parquet with the Hugging Face Image feature, atomically (hidden temp name)."""
-    from datasets import Dataset, Features, Image, Value  # heavy import, only in workers
-
-    features = Features({"image": Image(), "text": Value("string")})
-    path.parent.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_name(f".{path.name}.tmp")
-    Dataset.from_dict(rows, features=features).to_parquet(str(temporary))
-    os.replace(temporary, path)
-
-
-def render_shard(task: ShardTask) -> dict:
-    """Worker entry point: render and write one shard, return its record."""
-    started = time.monotonic()
-    rows: dict[str, list] = {"image": [], "text": []}
-    failures: list[dict] = []
-    size = task.settings.batch_size
-    runs = sum(_render_rows(task, n, task.items[start:start + size], rows, failures)
-               for n, start in enumerate(range(0, len(task.items), size)))
-    write_shard(rows, Path(task.out) / task.name)
-    return {"name": task.name, "planned": len(task.items), "rows": len(rows["text"]),
-            "failed": len(failures), "latex_runs": runs,
-            "seconds": round(time.monotonic() - started, 2), "failures": failures}
-
-
-def _tool_versions() -> dict[str, str]:
-    versions = {}
-    for tool in ("latex", "dvipng"):
-        done = subprocess.run([tool, "--version"], capture_output=True, text=True, check=False)
-        versions[tool] = done.stdout.splitlines()[0] if done.stdout else "unknown"
-    return versions
-
-
-class Manifest:
-    """manifest.json + failures.jsonl of an output folder, saved after every shard."""
-
-    def __init__(self, out: Path, settings: Settings, selection: dict) -> None:
-        self.out = out
-        self.path = out / MANIFEST
-        self.data = {"format": FORMAT, "settings": settings.as_json(), "selection": selection,
-                     "tools": _tool_versions(), "shards": {}, "seconds": 0.0}
-        if self.path.exists():
-            self._resume(settings)
-
-    def _resume(self, settings: Settings) -> None:
-        old = json.loads(self.path.read_text(encoding="utf-8"))
-        if old.get("settings") != settings.as_json():
-            raise ValueError(f"{self.out} holds a render with other settings; use another "
-                             f"--out or --overwrite")
-        shards = {name: record for name, record in old.get("shards", {}).items()
-                  if record["rows"] == 0 or (self.out / name).exists()}
-        self.data.update(shards=shards, seconds=old.get("seconds", 0.0))
-        self._keep_failures(set(shards))
-
-    def _keep_failures(self, shards: set[str]) -> None:
-        """Drop failure lines of shards that will be rendered again."""
-        path = self.out / FAILURES
-        if path.exists():
-            lines = path.read_text(encoding="utf-8").splitlines()
-            kept = [line for line in lines if json.loads(line)["shard"] in shards]
-            path.write_text("".join(line + "\n" for line in kept), encoding="utf-8")
-
-    def done(self, name: str) -> bool:
-        return name in self.data["shards"]
-
-    def add(self, record: dict, seconds: float) -> None:
-        with (self.out / FAILURES).open("a", encoding="utf-8") as file:
-            for failure in record.pop("failures"):
-                file.write(json.dumps(failure, ensure_ascii=False) + "\n")
-        self.data["shards"][record["name"]] = record
-        self.data["seconds"] = round(self.data["seconds"] + seconds, 1)
-        self.save()
-
-    def totals(self) -> dict:
-        splits: dict[str, dict[str, int]] = {}
-        for name, record in self.data["shards"].items():
-            split = splits.setdefault(name.split("/")[0], {"planned": 0, "rows": 0, "failed": 0})
-            for key in split:
-                split[key] += record[key]
-        return splits
-
-    def save(self, complete: bool = False) -> None:
-        splits = self.totals()
-        planned = sum(s["planned"] for s in splits.values())
-        seconds = self.data["seconds"]
-        self.data.update(splits=splits, failed=sum(s["failed"] for s in splits.values()),
-                         failures_file=FAILURES, complete=complete,
-                         formulas_per_second=round(planned / seconds, 2) if seconds else None)
-        temporary = self.path.with_name(f".{MANIFEST}.tmp")
-        temporary.write_text(json.dumps(self.data, indent=1, ensure_ascii=False), encoding="utf-8")
-        os.replace(temporary, self.path)
+DEFAULT_EXCLUDE = (
+    Path(__file__).resolve().parents[1].parent / "shared/data/im2latex-100k/test"
+)
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="snaptex render",
-        description="Render LaTeX formula lists to training images (parquet shards) with "
-                    "real LaTeX + dvipng, in several fonts, sizes, DPIs and themes.")
-    parser.add_argument("--formulas", nargs="+", required=True, metavar="PATH[:WEIGHT]",
-                        help="formula file, folder with formulas.txt, or folder of such "
-                             "folders; optional :WEIGHT (give all or none; default: by size)")
+        description="Render LaTeX formula lists to training images (parquet shards) "
+        "with "
+        "real LaTeX + dvipng, in several fonts, sizes, DPIs and themes.",
+    )
+    parser.add_argument(
+        "--formulas",
+        nargs="+",
+        required=True,
+        metavar="PATH[:WEIGHT]",
+        help="formula file, folder with formulas.txt, or folder of such "
+        "folders; optional :WEIGHT (give all or none; default: by size)",
+    )
     parser.add_argument("--out", required=True, type=Path, help="output folder")
     parser.add_argument("--count", type=int, required=True, help="formulas to render")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--themes", nargs="+", default=list(THEME_WEIGHTS), choices=THEMES)
-    parser.add_argument("--fonts", nargs="+", default=list(FONT_WEIGHTS),
-                        choices=list(FONT_PACKAGES))
-    parser.add_argument("--dpi-range", nargs=2, type=int, default=list(DEFAULT_DPI_RANGE),
-                        metavar=("LOW", "HIGH"))
+    parser.add_argument(
+        "--themes", nargs="+", default=list(THEME_WEIGHTS), choices=THEMES
+    )
+    parser.add_argument(
+        "--fonts", nargs="+", default=list(FONT_WEIGHTS), choices=list(FONT_PACKAGES)
+    )
+    parser.add_argument(
+        "--dpi-range",
+        nargs=2,
+        type=int,
+        default=list(DEFAULT_DPI_RANGE),
+        metavar=("LOW", "HIGH"),
+    )
     parser.add_argument("--workers", type=int, default=1, help=f"1..{MAX_WORKERS}")
-    parser.add_argument("--validation-fraction", type=float, default=0.02,
-                        help="share of formulas (by hash) written to validation/")
-    parser.add_argument("--min-chars", type=int, default=DEFAULT_MIN_CHARS,
-                        help="skip formulas with fewer non-space characters")
-    parser.add_argument("--max-chars", type=int, default=DEFAULT_MAX_CHARS,
-                        help="skip longer formulas")
-    parser.add_argument("--exclude", nargs="*", type=Path, default=None,
-                        help="evaluation splits (parquet with `text`, or text files) whose "
-                             f"formulas are never rendered; default: {DEFAULT_EXCLUDE} "
-                             "if it exists; pass --exclude alone for none")
+    parser.add_argument(
+        "--validation-fraction",
+        type=float,
+        default=0.02,
+        help="share of formulas (by hash) written to validation/",
+    )
+    parser.add_argument(
+        "--min-chars",
+        type=int,
+        default=DEFAULT_MIN_CHARS,
+        help="skip formulas with fewer non-space characters",
+    )
+    parser.add_argument(
+        "--max-chars", type=int, default=DEFAULT_MAX_CHARS, help="skip longer formulas"
+    )
+    parser.add_argument(
+        "--exclude",
+        nargs="*",
+        type=Path,
+        default=None,
+        help="evaluation splits (parquet with `text`, or text files) whose "
+        f"formulas are never rendered; default: {DEFAULT_EXCLUDE} "
+        "if it exists; pass --exclude alone for none",
+    )
     parser.add_argument("--shard-size", type=int, default=2000)
-    parser.add_argument("--batch-size", type=int, default=200, help="formulas per LaTeX run")
-    parser.add_argument("--overwrite", action="store_true",
-                        help="start afresh even if --out holds another render")
+    parser.add_argument(
+        "--batch-size", type=int, default=200, help="formulas per LaTeX run"
+    )
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help="start afresh even if --out holds another render",
+    )
     parser.add_argument("-v", "--verbose", action="store_true")
     return parser
 
@@ -255,14 +127,26 @@ def _check_args(args: argparse.Namespace) -> str | None:
     return next((message for ok, message in checks if not ok), None)
 
 
-def _settings(args: argparse.Namespace, sources: list[Source], excluded: list[Path]) -> Settings:
+def _settings(
+    args: argparse.Namespace, sources: list[Source], excluded: list[Path]
+) -> Settings:
     return Settings(
-        sources=[{"name": s.name, "path": str(s.path.resolve()), "weight": s.weight}
-                 for s in sources],
-        excluded=[str(p.resolve()) for p in excluded], count=args.count, seed=args.seed,
-        dpi_range=tuple(args.dpi_range), themes=list(args.themes), fonts=list(args.fonts),
-        validation_fraction=args.validation_fraction, min_chars=args.min_chars,
-        max_chars=args.max_chars, shard_size=args.shard_size, batch_size=args.batch_size)
+        sources=[
+            {"name": s.name, "path": str(s.path.resolve()), "weight": s.weight}
+            for s in sources
+        ],
+        excluded=[str(p.resolve()) for p in excluded],
+        count=args.count,
+        seed=args.seed,
+        dpi_range=tuple(args.dpi_range),
+        themes=list(args.themes),
+        fonts=list(args.fonts),
+        validation_fraction=args.validation_fraction,
+        min_chars=args.min_chars,
+        max_chars=args.max_chars,
+        shard_size=args.shard_size,
+        batch_size=args.batch_size,
+    )
 
 
 def prepare(args: argparse.Namespace) -> tuple[Settings, dict, list[ShardTask]]:
@@ -270,39 +154,72 @@ def prepare(args: argparse.Namespace) -> tuple[Settings, dict, list[ShardTask]]:
     sources = [source for spec in args.formulas for source in parse_source(spec)]
     if len({s.name for s in sources}) != len(sources):
         raise ValueError("two formula sources share a name; pass each folder once")
-    excluded = ([DEFAULT_EXCLUDE] if DEFAULT_EXCLUDE.exists() else []) \
-        if args.exclude is None else args.exclude
-    selection = select_formulas(sources, read_excluded_keys(excluded), args.min_chars,
-                                args.max_chars)
+    excluded = (
+        ([DEFAULT_EXCLUDE] if DEFAULT_EXCLUDE.exists() else [])
+        if args.exclude is None
+        else args.exclude
+    )
+    selection = select_formulas(
+        sources, read_excluded_keys(excluded), args.min_chars, args.max_chars
+    )
     settings = _settings(args, sources, excluded)
     plan = mix(selection, {s.name: s.weight for s in sources}, args.count, args.seed)
-    planned = {name: sum(1 for source, _ in plan if source == name) for name in selection.formulas}
-    summary = {name: {"usable": len(formulas), "planned": planned[name],
-                      "skipped": selection.skipped[name]}
-               for name, formulas in selection.formulas.items()}
+    planned = {
+        name: sum(1 for source, _ in plan if source == name)
+        for name in selection.formulas
+    }
+    summary = {
+        name: {
+            "usable": len(formulas),
+            "planned": planned[name],
+            "skipped": selection.skipped[name],
+        }
+        for name, formulas in selection.formulas.items()
+    }
     return settings, summary, plan_shards(plan, settings, args.out)
 
 
-def _progress(manifest: Manifest, record: dict, total: int, started: float, done_now: int) -> None:
+def _progress(
+    manifest: Manifest, record: dict, total: int, started: float, done_now: int
+) -> None:
     splits = manifest.totals()
     planned = sum(s["planned"] for s in splits.values())
     rate = done_now / max(time.monotonic() - started, 1e-6)
     eta = (total - planned) / rate / 60 if rate else float("nan")
-    logger.info("%s: %d/%d images, %d failed, %.1f s | %d/%d formulas, %.1f formulas/s, "
-                "ETA %.0f min", record["name"], record["rows"], record["planned"],
-                record["failed"], record["seconds"], planned, total, rate, eta)
+    logger.info(
+        "%s: %d/%d images, %d failed, %.1f s | %d/%d formulas, %.1f formulas/s, "
+        "ETA %.0f min",
+        record["name"],
+        record["rows"],
+        record["planned"],
+        record["failed"],
+        record["seconds"],
+        planned,
+        total,
+        rate,
+        eta,
+    )
 
 
 def run(args: argparse.Namespace) -> Manifest:
     settings, summary, tasks = prepare(args)
     if args.overwrite:  # old shards would otherwise mix into the new data set
-        for old in [*args.out.glob("*/*.parquet"), args.out / MANIFEST, args.out / FAILURES]:
+        for old in [
+            *args.out.glob("*/*.parquet"),
+            args.out / MANIFEST,
+            args.out / FAILURES,
+        ]:
             old.unlink(missing_ok=True)
     args.out.mkdir(parents=True, exist_ok=True)
     manifest = Manifest(args.out, settings, summary)
     todo = [task for task in tasks if not manifest.done(task.name)]
-    logger.info("%d shards planned, %d to render (%d formulas), %d worker(s)",
-                len(tasks), len(todo), sum(len(t.items) for t in todo), args.workers)
+    logger.info(
+        "%d shards planned, %d to render (%d formulas), %d worker(s)",
+        len(tasks),
+        len(todo),
+        sum(len(t.items) for t in todo),
+        args.workers,
+    )
     started, last, done_now = time.monotonic(), time.monotonic(), 0
     with multiprocessing.get_context("fork").Pool(args.workers) as pool:
         for record in pool.imap_unordered(render_shard, todo):
@@ -317,13 +234,17 @@ def run(args: argparse.Namespace) -> Manifest:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    logging.basicConfig(level=logging.DEBUG if args.verbose else logging.INFO,
-                        format="%(asctime)s %(levelname)s %(message)s")
+    logging.basicConfig(
+        level=logging.DEBUG if args.verbose else logging.INFO,
+        format="%(asctime)s %(levelname)s %(message)s",
+    )
     problem = _check_args(args)
     missing = tools_missing()
     if missing:
-        problem = (f"{' and '.join(missing)} not found: install texlive-latex-base "
-                   "texlive-latex-recommended texlive-fonts-recommended dvipng")
+        problem = (
+            f"{' and '.join(missing)} not found: install texlive-latex-base "
+            "texlive-latex-recommended texlive-fonts-recommended dvipng"
+        )
     if problem:
         print(f"snaptex render: {problem}", file=sys.stderr)
         return 2
@@ -332,10 +253,22 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, OSError, RuntimeError) as error:
         print(f"snaptex render: {error}", file=sys.stderr)
         return 1
+    except KeyboardInterrupt:
+        print("snaptex render: stopped; rerun the command to resume", file=sys.stderr)
+        return 130
     data = manifest.data
-    print(json.dumps({"out": str(args.out), "splits": data["splits"], "failed": data["failed"],
-                      "seconds": data["seconds"],
-                      "formulas_per_second": data["formulas_per_second"]}, indent=1))
+    print(
+        json.dumps(
+            {
+                "out": str(args.out),
+                "splits": data["splits"],
+                "failed": data["failed"],
+                "seconds": data["seconds"],
+                "formulas_per_second": data["formulas_per_second"],
+            },
+            indent=1,
+        )
+    )
     return 0
 
 

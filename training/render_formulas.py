@@ -28,15 +28,18 @@ class Source:
 
 
 def formula_key(formula: str) -> str:
-    """Spacing-insensitive identity: `\\frac { a } { b }` and `\\frac{a}{b}` are one formula
+    """Spacing-insensitive identity: `\\frac { a } { b }` and `\\frac{a}{b}` are one
+    formula
     (im2latex and pix2tex labels are space-tokenised, the others are not)."""
     return "".join(formula.split())
 
 
 def parse_source(spec: str) -> list[Source]:
-    """`PATH[:WEIGHT]` -> sources. PATH is a formula file, a folder holding formulas.txt,
-    or a folder of such folders (one source each)."""
-    path_text, _, weight_text = spec.rpartition(":") if _has_weight(spec) else (spec, "", "")
+    """`PATH[:WEIGHT]` -> sources. PATH is a formula file, a folder holding
+    formulas.txt, or a folder of such folders (one source each)."""
+    path_text, _, weight_text = (
+        spec.rpartition(":") if _has_weight(spec) else (spec, "", "")
+    )
     weight = float(weight_text) if weight_text else None
     path = Path(path_text)
     if path.is_file():
@@ -44,10 +47,14 @@ def parse_source(spec: str) -> list[Source]:
         return [Source(name, path, weight)]
     if (path / FORMULA_FILE).is_file():
         return [Source(path.name, path / FORMULA_FILE, weight)]
-    children = sorted(p for p in path.glob(f"*/{FORMULA_FILE}")) if path.is_dir() else []
+    children = (
+        sorted(p for p in path.glob(f"*/{FORMULA_FILE}")) if path.is_dir() else []
+    )
     if not children:
-        raise ValueError(f"no formula list at {path} (expected a file or a folder with "
-                         f"{FORMULA_FILE})")
+        raise ValueError(
+            f"no formula list at {path} (expected a file or a folder with "
+            f"{FORMULA_FILE})"
+        )
     return [Source(child.parent.name, child, weight) for child in children]
 
 
@@ -96,15 +103,21 @@ class Selection:
     skipped: dict[str, dict[str, int]]  # source name -> reason -> count
 
 
-def select_formulas(sources: list[Source], excluded: set[str], min_chars: int = DEFAULT_MIN_CHARS,
-                    max_chars: int = DEFAULT_MAX_CHARS) -> Selection:
+def select_formulas(
+    sources: list[Source],
+    excluded: set[str],
+    min_chars: int = DEFAULT_MIN_CHARS,
+    max_chars: int = DEFAULT_MAX_CHARS,
+) -> Selection:
     """Filter by length, drop evaluation formulas and duplicates (across sources too:
     the first source listed keeps a formula)."""
     seen: set[str] = set()
     selection = Selection({}, {})
     for source in sources:
-        kept, skipped = [], {"too short": 0, "too long": 0, "in evaluation set": 0,
-                             "duplicate": 0}
+        kept, skipped = (
+            [],
+            {"too short": 0, "too long": 0, "in evaluation set": 0, "duplicate": 0},
+        )
         for formula in read_formulas(source.path):
             key = formula_key(formula)
             reason = skip_reason(formula, min_chars, max_chars)
@@ -122,14 +135,19 @@ def select_formulas(sources: list[Source], excluded: set[str], min_chars: int = 
     return selection
 
 
-def quotas(sizes: dict[str, int], weights: dict[str, float | None], count: int) -> dict[str, int]:
+def quotas(
+    sizes: dict[str, int], weights: dict[str, float | None], count: int
+) -> dict[str, int]:
     """Images per source: by weight if given for all, else proportional to size.
     Largest remainders make the quotas add up to ``count`` exactly."""
     named = {name: w for name, w in weights.items() if w is not None}
     if named and len(named) != len(weights):
         raise ValueError("give a weight to every formula source or to none")
-    shares = {name: float(named[name] if named else sizes[name]) for name in sizes
-              if sizes[name] > 0}
+    shares = {
+        name: float(named[name] if named else sizes[name])
+        for name in sizes
+        if sizes[name] > 0
+    }
     total = sum(shares.values())
     if total <= 0:
         raise ValueError("no usable formulas in the given sources")
@@ -152,14 +170,17 @@ def take(formulas: list[str], quota: int, rng: random.Random) -> list[str]:
     return chosen
 
 
-def mix(selection: Selection, weights: dict[str, float | None], count: int,
-        seed: int) -> list[tuple[str, str]]:
+def mix(
+    selection: Selection, weights: dict[str, float | None], count: int, seed: int
+) -> list[tuple[str, str]]:
     """The render plan: ``count`` (source, formula) pairs, shuffled, reproducible."""
     rng = random.Random(f"mix:{seed}")
     sizes = {name: len(formulas) for name, formulas in selection.formulas.items()}
-    plan = [(name, formula)
-            for name, quota in quotas(sizes, weights, count).items()
-            for formula in take(selection.formulas[name], quota, rng)]
+    plan = [
+        (name, formula)
+        for name, quota in quotas(sizes, weights, count).items()
+        for formula in take(selection.formulas[name], quota, rng)
+    ]
     rng.shuffle(plan)
     return plan
 

@@ -44,19 +44,34 @@ _AMSSYMB_CLASHES = {"txfonts", "pxfonts"}
 # errors; like the original im2latex renderer, map them to environment wrappers.
 # \begin{matrix} itself calls \matrix, so the wrappers need their own names.
 _OLD_MATRIX = re.compile(r"\\(p?matrix)(?![A-Za-z])")
-_WRAPPERS = (r"\newcommand{\snapmatrix}[1]{\begin{matrix}#1\end{matrix}}" "\n"
-             r"\newcommand{\snappmatrix}[1]{\begin{pmatrix}#1\end{pmatrix}}")
+_WRAPPERS = (
+    r"\newcommand{\snapmatrix}[1]{\begin{matrix}#1\end{matrix}}"
+    "\n"
+    r"\newcommand{\snappmatrix}[1]{\begin{pmatrix}#1\end{pmatrix}}"
+)
 
 # Commands that are not formula content: they define macros, touch files, break pages
 # or would make the page differ from the label. Formulas using them are skipped.
 _FORBIDDEN = re.compile(
     r"\\(def|edef|gdef|xdef|let|newcommand|renewcommand|providecommand|input|include"
     r"|write|openout|openin|read|catcode|special|loop|csname|newpage|clearpage|pagebreak"
-    r"|documentclass|usepackage|immediate|end\{document\}|begin\{document\})(?![A-Za-z])")
+    r"|documentclass|usepackage|immediate|end\{document\}|begin\{document\})(?![A-Za-z])"
+)
 _UNESCAPED_PERCENT = re.compile(r"(?<!\\)(?:\\\\)*%")
 _DISPLAY_ENVS = r"(align|alignat|flalign|gather|equation|eqnarray|multline)"
 _NUMBERED_ENV = re.compile(rf"\\(begin|end)\{{{_DISPLAY_ENVS}\}}")
-_WHOLE_DISPLAY_ENV = re.compile(rf"^\\begin\{{{_DISPLAY_ENVS}\*?\}}.*\\end\{{\1\*?\}}$", re.S)
+_WHOLE_DISPLAY_ENV = re.compile(
+    rf"^\\begin\{{{_DISPLAY_ENVS}\*?\}}.*\\end\{{\1\*?\}}$", re.S
+)
+_UNITS = "|".join(
+    r"\s*".join(unit)
+    for unit in ("pt", "cm", "mm", "in", "em", "ex", "mu", "bp", "pc", "dd", "sp")
+)
+_DIMENSION = rf"(?=[-+\s.]*\d)[-+]?\s*\d*[\d\s]*(?:\.[\d\s]*)?(?:{_UNITS})(?![A-Za-z])"
+_BRACED_DIMENSION = re.compile(rf"\{{\s*({_DIMENSION})\s*\}}")
+_SKIP_DIMENSION = re.compile(
+    rf"(\\(?:kern|mkern|hskip|mskip|vskip)\s*)({_DIMENSION})\s*"
+)
 _CONTEXT = re.compile(r"^l\.\d+ (.*)")
 _MARKER = re.compile(r"^SNAPTEX-FORMULA (\d+) PAGE (\d+)")
 
@@ -114,30 +129,49 @@ def precheck(formula: str) -> str | None:
     return None
 
 
+def _join_dimensions(formula: str) -> str:
+    """`\\hspace { 0 . 5 c m }` -> `\\hspace {0.5cm}`: space-tokenised labels split the
+    units TeX must read in one piece. Math mode ignores spaces, so nothing else
+    moves."""
+    joined = _BRACED_DIMENSION.sub(
+        lambda m: "{" + "".join(m.group(1).split()) + "}", formula
+    )
+    return _SKIP_DIMENSION.sub(
+        lambda m: m.group(1) + "".join(m.group(2).split()) + " ", joined
+    )
+
+
 def latex_source(formula: str) -> str:
     """The text handed to LaTeX for a label: old matrix commands rewritten, numbered
-    environments starred (an equation number would be ink the label lacks)."""
-    source = _OLD_MATRIX.sub(lambda m: "\\snap" + m.group(1), formula)
+    environments starred (an equation number would be ink the label lacks), split
+    dimensions joined."""
+    source = _OLD_MATRIX.sub(lambda m: "\\snap" + m.group(1), _join_dimensions(formula))
     return _NUMBERED_ENV.sub(lambda m: f"\\{m.group(1)}{{{m.group(2)}*}}", source)
 
 
 def is_display_environment(formula: str) -> bool:
-    """True for a whole align/gather/... block, which LaTeX refuses inside displaymath."""
+    """True for a whole align/gather/... block (LaTeX refuses it inside displaymath)."""
     return bool(_WHOLE_DISPLAY_ENV.match(formula.strip()))
 
 
 def preamble(batch: BatchStyle) -> str:
     symbols = "" if batch.font in _AMSSYMB_CLASHES else r"\usepackage{amssymb}"
-    return "\n".join([
-        rf"\documentclass[{batch.points}pt]{{article}}",
-        r"\usepackage{amsmath}", symbols, r"\usepackage{mathrsfs}", r"\usepackage{bm}",
-        FONT_PACKAGES[batch.font],
-        # A huge page: long formulas must not be clipped or broken by the page edge.
-        r"\usepackage[paperwidth=200cm,paperheight=200cm,margin=1cm]{geometry}",
-        r"\pagestyle{empty}",
-        r"\tracinglostchars=3",  # a glyph missing from the font is an error, not a hole
-        _WRAPPERS,
-    ])
+    return "\n".join(
+        [
+            rf"\documentclass[{batch.points}pt]{{article}}",
+            r"\usepackage{amsmath}",
+            symbols,
+            r"\usepackage{mathrsfs}",
+            r"\usepackage{bm}",
+            FONT_PACKAGES[batch.font],
+            # A huge page: long formulas must not be clipped or broken by the page edge.
+            r"\usepackage[paperwidth=200cm,paperheight=200cm,margin=1cm]{geometry}",
+            r"\pagestyle{empty}",
+            # A glyph missing from the font is an error, not a silent hole.
+            r"\tracinglostchars=3",
+            _WRAPPERS,
+        ]
+    )
 
 
 def _page(item: Item, position: int) -> str:
@@ -146,15 +180,20 @@ def _page(item: Item, position: int) -> str:
         body = f"{latex_source(item.formula)}\n"
     else:
         style = "" if item.style.display else r"\textstyle "
-        body = f"\\begin{{displaymath}}{style}{latex_source(item.formula)}\n\\end{{displaymath}}"
-    return (f"\\typeout{{SNAPTEX-FORMULA {position} PAGE \\thepage}}\n"
-            f"{{\\{item.style.size}\n{body}\\par}}\n\\newpage\n")
+        formula = latex_source(item.formula)
+        body = f"\\begin{{displaymath}}{style}{formula}\n\\end{{displaymath}}"
+    return (
+        f"\\typeout{{SNAPTEX-FORMULA {position} PAGE \\thepage}}\n"
+        f"{{\\{item.style.size}\n{body}\\par}}\n\\newpage\n"
+    )
 
 
 def build_document(items: list[Item], batch: BatchStyle) -> str:
     pages = "".join(_page(item, position) for position, item in enumerate(items))
-    return (f"{preamble(batch)}\n\\begin{{document}}\n{pages}"
-            f"\\typeout{{SNAPTEX-END PAGE \\thepage}}\n\\end{{document}}\n")
+    return (
+        f"{preamble(batch)}\n\\begin{{document}}\n{pages}"
+        f"\\typeout{{SNAPTEX-END PAGE \\thepage}}\n\\end{{document}}\n"
+    )
 
 
 def parse_log(log: str, count: int) -> tuple[dict[int, str], bool]:
@@ -183,8 +222,14 @@ def parse_log(log: str, count: int) -> tuple[dict[int, str], bool]:
 def _run(command: list[str], workdir: Path) -> subprocess.CompletedProcess | None:
     env = dict(os.environ, openin_any="p", openout_any="p")  # no files outside workdir
     try:
-        return subprocess.run(command, cwd=workdir, env=env, capture_output=True,
-                              timeout=LATEX_TIMEOUT_S, check=False)
+        return subprocess.run(
+            command,
+            cwd=workdir,
+            env=env,
+            capture_output=True,
+            timeout=LATEX_TIMEOUT_S,
+            check=False,
+        )
     except subprocess.TimeoutExpired:
         logger.warning("%s timed out after %d s", command[0], LATEX_TIMEOUT_S)
         return None
@@ -192,11 +237,33 @@ def _run(command: list[str], workdir: Path) -> subprocess.CompletedProcess | Non
 
 def _rasterise(workdir: Path, items: list[Item], dpi: int) -> BatchResult:
     result = BatchResult()
-    done = _run(["dvipng", "-q", "-T", "tight", "-D", str(dpi), "-z", "1",
-                 "-bg", "rgb 1 1 1", "-fg", "rgb 0 0 0", "-o", "p%04d.png", "doc.dvi"], workdir)
+    done = _run(
+        [
+            "dvipng",
+            "-q",
+            "-T",
+            "tight",
+            "-D",
+            str(dpi),
+            "-z",
+            "1",
+            "-bg",
+            "rgb 1 1 1",
+            "-fg",
+            "rgb 0 0 0",
+            "-o",
+            "p%04d.png",
+            "doc.dvi",
+        ],
+        workdir,
+    )
     pages = sorted(workdir.glob("p*.png"))
     if done is None or done.returncode != 0 or len(pages) != len(items):
-        reason = "dvipng failed" if done is None or done.returncode else "page count mismatch"
+        reason = (
+            "dvipng failed"
+            if done is None or done.returncode
+            else "page count mismatch"
+        )
         result.failures = {item.index: reason for item in items}
         return result
     for item, page in zip(items, pages, strict=True):
@@ -209,18 +276,28 @@ def _rasterise(workdir: Path, items: list[Item], dpi: int) -> BatchResult:
     return result
 
 
-def compile_batch(items: list[Item], batch: BatchStyle) -> tuple[BatchResult, dict[int, str]]:
+def compile_batch(
+    items: list[Item], batch: BatchStyle
+) -> tuple[BatchResult, dict[int, str]]:
     """One LaTeX + dvipng run. Returns images (only if the run was clean) and the log's
     errors keyed by item index (empty when clean)."""
     with tempfile.TemporaryDirectory(prefix="snaptex-render-") as tmp:
         workdir = Path(tmp)
         (workdir / "doc.tex").write_text(build_document(items, batch), encoding="utf-8")
-        done = _run(["latex", "-interaction=nonstopmode", "-no-shell-escape", "doc.tex"],
-                    workdir)
+        done = _run(
+            ["latex", "-interaction=nonstopmode", "-no-shell-escape", "doc.tex"],
+            workdir,
+        )
         log_path = workdir / "doc.log"
-        log = log_path.read_text(encoding="utf-8", errors="replace") if log_path.exists() else ""
+        log = (
+            log_path.read_text(encoding="utf-8", errors="replace")
+            if log_path.exists()
+            else ""
+        )
         errors, pages_ok = parse_log(log, len(items))
-        if -1 in errors:  # the preamble itself fails: no formula can render, stop loudly
+        if (
+            -1 in errors
+        ):  # the preamble itself fails: no formula can render, stop loudly
             raise RuntimeError(f"LaTeX preamble for {batch} fails: {errors[-1]}")
         if done is None:
             errors.setdefault(-1, f"LaTeX timed out after {LATEX_TIMEOUT_S} s")
@@ -228,7 +305,9 @@ def compile_batch(items: list[Item], batch: BatchStyle) -> tuple[BatchResult, di
             errors[-1] = "page mapping shifted"
         if errors or not (workdir / "doc.dvi").exists():
             errors.setdefault(-1, "LaTeX produced no output")
-            blamed = {items[p].index: e for p, e in errors.items() if 0 <= p < len(items)}
+            blamed = {
+                items[p].index: e for p, e in errors.items() if 0 <= p < len(items)
+            }
             return BatchResult(latex_runs=1), blamed or {-1: errors[-1]}
         result = _rasterise(workdir, items, batch.dpi)
         result.latex_runs = 1
@@ -245,9 +324,13 @@ def _split(items: list[Item], blamed: dict[int, str]) -> list[list[Item]]:
 
 
 def render_batch(items: list[Item], batch: BatchStyle) -> BatchResult:
-    """Render ``items``; formulas that fail are isolated and reported, never mislabelled."""
-    refused = {item.index: reason for item in items if (reason := precheck(item.formula))}
-    result = _render_isolating([item for item in items if item.index not in refused], batch)
+    """Render ``items``; failing formulas are isolated and reported, not mislabelled."""
+    refused = {
+        item.index: reason for item in items if (reason := precheck(item.formula))
+    }
+    result = _render_isolating(
+        [item for item in items if item.index not in refused], batch
+    )
     result.failures.update(refused)
     return result
 

@@ -19,13 +19,20 @@ logger = logging.getLogger(__name__)
 # Math font packages that ship with texlive-latex-base/-recommended/-fonts-recommended.
 # "cm" means no package: LaTeX's default Computer Modern.
 FONT_WEIGHTS: dict[str, float] = {
-    "cm": 0.40, "mathptmx": 0.12, "txfonts": 0.12, "mathpazo": 0.18, "pxfonts": 0.18,
+    "cm": 0.40,
+    "mathptmx": 0.12,
+    "txfonts": 0.12,
+    "mathpazo": 0.18,
+    "pxfonts": 0.18,
 }
 # Body sizes of the article class and size switches: together with the DPI they give
 # the spread of glyph heights seen in screenshots of PDFs and web pages.
 BASE_POINTS = (10, 11, 12)
 SIZE_WEIGHTS: dict[str, float] = {
-    "normalsize": 0.5, "small": 0.1, "large": 0.25, "Large": 0.15,
+    "normalsize": 0.5,
+    "small": 0.1,
+    "large": 0.25,
+    "Large": 0.15,
 }
 THEMES = ("light", "dark", "sepia")
 THEME_WEIGHTS: dict[str, float] = {"light": 0.6, "dark": 0.25, "sepia": 0.15}
@@ -78,14 +85,22 @@ def theme_weights(themes: tuple[str, ...] | list[str]) -> dict[str, float]:
     return {t: THEME_WEIGHTS[t] for t in themes}
 
 
-def sample_batch_style(rng: random.Random, dpi_range: tuple[int, int] = DEFAULT_DPI_RANGE,
-                       fonts: dict[str, float] = FONT_WEIGHTS) -> BatchStyle:
+def sample_batch_style(
+    rng: random.Random,
+    dpi_range: tuple[int, int] = DEFAULT_DPI_RANGE,
+    fonts: dict[str, float] = FONT_WEIGHTS,
+) -> BatchStyle:
     low, high = dpi_range
-    return BatchStyle(font=_pick(rng, fonts), points=rng.choice(BASE_POINTS),
-                      dpi=rng.randint(low, high))
+    return BatchStyle(
+        font=_pick(rng, fonts),
+        points=rng.choice(BASE_POINTS),
+        dpi=rng.randint(low, high),
+    )
 
 
-def _jitter(rng: random.Random, rgb: tuple[int, int, int], spread: int) -> tuple[int, ...]:
+def _jitter(
+    rng: random.Random, rgb: tuple[int, int, int], spread: int
+) -> tuple[int, ...]:
     shift = rng.randint(-spread, spread)  # one shift for all channels keeps the hue
     return tuple(min(255, max(0, c + shift)) for c in rgb)
 
@@ -93,13 +108,19 @@ def _jitter(rng: random.Random, rgb: tuple[int, int, int], spread: int) -> tuple
 def sample_theme(rng: random.Random, name: str) -> Theme:
     """Colours of a theme, jittered a little so the model never sees one exact pair."""
     if name == "light":
-        return Theme(name, _jitter(rng, (18, 18, 18), 18), _jitter(rng, (250, 250, 250), 5))
+        return Theme(
+            name, _jitter(rng, (18, 18, 18), 18), _jitter(rng, (250, 250, 250), 5)
+        )
     if name == "dark":  # editor and dark-mode PDF viewers: light text on a dark grey
-        ink = rng.choice([(230, 230, 230), (212, 212, 212), (255, 255, 255), (220, 223, 228)])
+        ink = rng.choice(
+            [(230, 230, 230), (212, 212, 212), (255, 255, 255), (220, 223, 228)]
+        )
         paper = rng.choice([(30, 30, 30), (40, 44, 52), (18, 18, 18), (43, 43, 43)])
         return Theme(name, _jitter(rng, ink, 12), _jitter(rng, paper, 10))
     if name == "sepia":  # reader apps' sepia mode: brown ink on cream
-        return Theme(name, _jitter(rng, (91, 70, 54), 15), _jitter(rng, (244, 236, 216), 6))
+        return Theme(
+            name, _jitter(rng, (91, 70, 54), 15), _jitter(rng, (244, 236, 216), 6)
+        )
     raise ValueError(f"unknown theme {name!r}")
 
 
@@ -111,18 +132,24 @@ def sample_margins(rng: random.Random, dpi: int) -> tuple[int, int, int, int]:
     return tuple(rng.randint(0, limit) for _ in range(4))
 
 
-def sample_item_style(rng: random.Random, dpi: int,
-                      themes: dict[str, float] = THEME_WEIGHTS) -> ItemStyle:
+def sample_item_style(
+    rng: random.Random, dpi: int, themes: dict[str, float] = THEME_WEIGHTS
+) -> ItemStyle:
     blur = rng.uniform(0.3, 0.9) if rng.random() < BLUR_PROBABILITY else 0.0
     jpeg = rng.randint(55, 90) if rng.random() < JPEG_PROBABILITY else 0
-    return ItemStyle(size=_pick(rng, SIZE_WEIGHTS),
-                     display=rng.random() < DISPLAY_STYLE_PROBABILITY,
-                     theme=sample_theme(rng, _pick(rng, themes)),
-                     margins=sample_margins(rng, dpi), blur=blur, jpeg_quality=jpeg)
+    return ItemStyle(
+        size=_pick(rng, SIZE_WEIGHTS),
+        display=rng.random() < DISPLAY_STYLE_PROBABILITY,
+        theme=sample_theme(rng, _pick(rng, themes)),
+        margins=sample_margins(rng, dpi),
+        blur=blur,
+        jpeg_quality=jpeg,
+    )
 
 
 def colourise(grey: Image.Image, theme: Theme) -> Image.Image:
-    """Map black-on-white dvipng output to the theme's ink and paper (keeps anti-aliasing)."""
+    """Map black-on-white dvipng output to the theme's ink and paper, keeping the
+    anti-aliasing."""
     alpha = grey.convert("L").point(lambda v: 255 - v)  # ink coverage
     paper = Image.new("RGB", grey.size, theme.paper)
     ink = Image.new("RGB", grey.size, theme.ink)
@@ -133,8 +160,11 @@ def finish_image(grey: Image.Image, style: ItemStyle) -> Image.Image:
     """Colour, pad, blur and compress one tightly cropped formula image."""
     image = colourise(grey, style.theme)
     left, top, right, bottom = style.margins
-    canvas = Image.new("RGB", (image.width + left + right, image.height + top + bottom),
-                       style.theme.paper)
+    canvas = Image.new(
+        "RGB",
+        (image.width + left + right, image.height + top + bottom),
+        style.theme.paper,
+    )
     canvas.paste(image, (left, top))
     if style.blur:
         canvas = canvas.filter(ImageFilter.GaussianBlur(style.blur))

@@ -12,8 +12,8 @@ from desktop_app.handlers import HandlerRegistry
 logger = logging.getLogger(__name__)
 
 WAYLAND_HINT = (
-    "Wayland does not let apps read the screen. Take an area screenshot to the "
-    "clipboard with your desktop's tool, then use From clipboard (or Ctrl+V here)."
+    "Or take an area screenshot to the clipboard with your desktop's own tool, "
+    "then use From clipboard (or Ctrl+V here)."
 )
 
 __all__ = [
@@ -46,7 +46,6 @@ def grab_all_screens(method: str = "auto") -> list[ScreenShot]:
         if shots:
             return shots
         failures.append(f"{name.name.lower()}: no screens")
-    if not failures and platform_info.is_wayland():
-        raise CaptureError(WAYLAND_HINT)
     detail = "; ".join(failures) or "no capture method works on this system"
-    raise CaptureError(f"Could not capture the screen ({detail})")
+    hint = f" {WAYLAND_HINT}" if platform_info.is_wayland() else ""
+    raise CaptureError(f"Could not capture the screen ({detail}).{hint}")

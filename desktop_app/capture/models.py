@@ -30,6 +30,9 @@ class CaptureMethod(enum.Enum):
     # Qt's own grab: X11, Windows, macOS and the offscreen test platform; it returns
     # each screen in physical pixels with the right devicePixelRatio.
     QT = "qt_grab"
+    # xdg-desktop-portal Screenshot: the sanctioned way on Wayland (and in Flatpak);
+    # one full-desktop image, split per screen; may ask for permission once.
+    PORTAL = "xdg_portal"
     # mss (ctypes XGetImage / GDI / CoreGraphics): a fallback when a Qt plugin grabs
     # black frames; it knows nothing about Qt screens, so frames are matched by size.
     MSS = "mss_grab"

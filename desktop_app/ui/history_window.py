@@ -6,7 +6,7 @@ import datetime as dt
 import logging
 
 from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QIcon, QImage, QPixmap
+from PySide6.QtGui import QIcon, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -25,6 +25,28 @@ from desktop_app.ui import icons
 logger = logging.getLogger(__name__)
 
 
+ICON_SIZE = QSize(160, 48)
+
+
+def _thumbnail_icon(png: bytes) -> QIcon:
+    """The thumbnail centred on a fixed-size canvas, so the LaTeX column lines up."""
+    image = QImage.fromData(png).scaled(
+        ICON_SIZE,
+        Qt.AspectRatioMode.KeepAspectRatio,
+        Qt.TransformationMode.SmoothTransformation,
+    )
+    canvas = QPixmap(ICON_SIZE)
+    canvas.fill(Qt.GlobalColor.transparent)
+    painter = QPainter(canvas)
+    painter.drawImage(
+        (ICON_SIZE.width() - image.width()) // 2,
+        (ICON_SIZE.height() - image.height()) // 2,
+        image,
+    )
+    painter.end()
+    return QIcon(canvas)
+
+
 class HistoryWindow(QDialog):
     copy_requested = Signal(str)  # the entry's LaTeX (the controller formats it)
 
@@ -41,7 +63,7 @@ class HistoryWindow(QDialog):
         self._search_timer.timeout.connect(self.refresh)
         self.search.textChanged.connect(self._search_timer.start)
         self.list = QListWidget()
-        self.list.setIconSize(QSize(160, 48))
+        self.list.setIconSize(ICON_SIZE)
         self.list.setAlternatingRowColors(True)
         self.list.itemActivated.connect(self._copy_item)
         self.list.itemDoubleClicked.connect(self._copy_item)
@@ -81,7 +103,7 @@ class HistoryWindow(QDialog):
         item.setData(Qt.ItemDataRole.UserRole, entry.id)
         item.setToolTip("Double-click to copy")
         if entry.thumbnail:
-            item.setIcon(QIcon(QPixmap.fromImage(QImage.fromData(entry.thumbnail))))
+            item.setIcon(_thumbnail_icon(entry.thumbnail))
         return item
 
     def _entry_for(self, item: QListWidgetItem | None) -> Entry | None:

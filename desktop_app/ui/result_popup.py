@@ -11,6 +11,7 @@ import logging
 
 from PySide6.QtCore import QMimeData, QRect, Qt, Signal
 from PySide6.QtGui import (
+    QCloseEvent,
     QCursor,
     QDragEnterEvent,
     QDropEvent,
@@ -43,7 +44,7 @@ logger = logging.getLogger(__name__)
 EDIT_DEBOUNCE_MS = 350
 PREVIEW_MAX = (520, 160)
 STYLE_SHEET = """
-QWidget#popup { background: #fbfbfd; }
+QWidget#popup { background: #fbfbfd; border: 1px solid #d5d8df; }
 QLabel#preview { background: white; border: 1px solid #e3e5ea; border-radius: 8px;
                  padding: 14px; min-height: 56px; }
 QLabel#title { font-weight: 600; color: #24273a; }
@@ -90,6 +91,7 @@ class ResultPopup(QWidget):
         self.setObjectName("popup")
         self.setWindowTitle("SnapTeX")
         self.setWindowIcon(icons.icon())
+        self.setAttribute(Qt.WidgetAttribute.WA_StyledBackground)  # draw the border
         self.setStyleSheet(STYLE_SHEET)
         self.setAcceptDrops(True)
         self.setMinimumWidth(420)
@@ -302,6 +304,12 @@ class ResultPopup(QWidget):
             self._escape()
         else:
             super().keyPressEvent(event)
+
+    def closeEvent(self, event: QCloseEvent) -> None:
+        # Closing the window while it waits means "never mind", like Esc.
+        if self.pages.currentWidget() is self.busy_page and self.isVisible():
+            self.cancel_requested.emit()
+        super().closeEvent(event)
 
     def _cancel(self) -> None:
         self.cancel_requested.emit()

@@ -57,8 +57,10 @@ def make_field(setting: Setting, value: Any) -> QWidget:
         return box
     if setting.choices:
         combo = QComboBox()
-        combo.addItems(list(setting.choices))
-        combo.setCurrentText(str(value))
+        labels = setting.choice_labels or setting.choices
+        for label, choice in zip(labels, setting.choices, strict=True):
+            combo.addItem(label, choice)
+        combo.setCurrentIndex(max(0, combo.findData(value)))
         return combo
     if setting.type is int:
         spin = QSpinBox()
@@ -74,7 +76,7 @@ def field_value(widget: QWidget) -> Any:
     if isinstance(widget, QCheckBox):
         return widget.isChecked()
     if isinstance(widget, QComboBox):
-        return widget.currentText()
+        return widget.currentData()
     if isinstance(widget, QSpinBox):
         return widget.value()
     return widget.text()

@@ -104,6 +104,8 @@ def test_second_launch_forwards_snip_and_quit(qapp, app_env, tmp_path):
     )  # the 2nd press re-raised the overlays
     assert '"op":"shutdown"' in record.read_text()  # the worker was shut down cleanly
     assert "Traceback" not in err
+    log = tmp_path / "data" / "snaptex" / "snaptex" / "logs" / "snaptex.log"
+    assert "starting worker" in log.read_text()  # the user's log file (Show log)
 
 
 def test_snip_starts_the_app_when_none_runs(qapp, app_env, tmp_path):

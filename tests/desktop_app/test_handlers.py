@@ -7,7 +7,7 @@ import pytest
 from PySide6.QtCore import QRect
 
 from desktop_app import capture, clipboard, platform_info
-from desktop_app.capture.handlers import mss_grab
+from desktop_app.capture.handlers import mss_grab, xdg_portal
 from desktop_app.capture.models import CaptureError, CaptureMethod
 from desktop_app.clipboard.models import ClipboardMethod
 from desktop_app.handlers import HandlerRegistry
@@ -79,14 +79,17 @@ def test_forced_handler(forced, expected):
     [
         (False, "xcb", [CaptureMethod.QT, CaptureMethod.MSS]),
         (False, "offscreen", [CaptureMethod.QT]),
-        (True, "wayland", []),
-        (True, "xcb", [CaptureMethod.QT]),  # XWayland: Qt grabs what X11 can see
+        (True, "wayland", [CaptureMethod.PORTAL]),
+        # XWayland: Qt grabs what X11 can see; the portal stays available
+        (True, "xcb", [CaptureMethod.QT, CaptureMethod.PORTAL]),
     ],
 )
 def test_capture_matrix(monkeypatch, qapp, wayland, qt_platform, expected):
+    monkeypatch.setattr(platform_info, "os_name", lambda: "linux")
     monkeypatch.setattr(platform_info, "is_wayland", lambda: wayland)
     monkeypatch.setattr(platform_info, "qt_platform_name", lambda: qt_platform)
     monkeypatch.setattr(mss_grab, "is_installed", lambda: True)
+    monkeypatch.setattr(xdg_portal, "is_installed", lambda: True)
     assert capture.registry().available() == expected
 
 
@@ -101,9 +104,19 @@ def test_capture_matrix(monkeypatch, qapp, wayland, qt_platform, expected):
 def test_clipboard_matrix(monkeypatch, qapp, qt_platform, pyperclip_works, expected):
     import pyperclip
 
+    from desktop_app.clipboard.handlers import pyperclip_copy
+
+    # pyperclip's own "no clipboard" pair is falsy; a found tool is a plain function
+    backend = (
+        pyperclip.init_no_clipboard()
+        if not pyperclip_works
+        else (lambda text: None, lambda: "")
+    )
+    pyperclip_copy._backend_found.cache_clear()
     monkeypatch.setattr(platform_info, "qt_platform_name", lambda: qt_platform)
-    monkeypatch.setattr(pyperclip, "is_available", lambda: pyperclip_works)
+    monkeypatch.setattr(pyperclip, "determine_clipboard", lambda: backend)
     assert clipboard.registry().available() == expected
+    pyperclip_copy._backend_found.cache_clear()
 
 
 def test_grab_all_screens_offscreen(qapp):
@@ -166,5 +179,6 @@ def test_mss_monitor_matching(screen, index, expected_left):
 def test_wayland_without_a_grabber_explains_the_clipboard_way(monkeypatch, qapp):
     monkeypatch.setattr(platform_info, "is_wayland", lambda: True)
     monkeypatch.setattr(platform_info, "qt_platform_name", lambda: "wayland")
+    monkeypatch.setattr(xdg_portal, "is_installed", lambda: False)
     with pytest.raises(CaptureError, match="From clipboard"):
         capture.grab_all_screens()

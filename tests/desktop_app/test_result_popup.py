@@ -122,3 +122,12 @@ def test_message_page(popup):
     popup.show_message("Screen capture failed", "no display")
     assert popup.pages.currentWidget() is popup.message_page
     assert popup.message.text() == "no display"
+
+
+def test_closing_while_busy_cancels_but_closing_a_result_does_not(popup, qtbot):
+    popup.show_busy(image(), None)
+    with qtbot.waitSignal(popup.cancel_requested):
+        popup.close()
+    popup.show_result("x", 0.5, "raw", "")
+    with qtbot.assertNotEmitted(popup.cancel_requested):
+        popup.close()

@@ -26,6 +26,11 @@ REQUIRED = {
 }
 
 
+@pytest.mark.parametrize("setting", [s for s in SETTINGS if s.choice_labels])
+def test_choice_labels_match_choices(setting):
+    assert len(setting.choice_labels) == len(setting.choices)
+
+
 def test_keys_are_unique_snake_case_and_complete():
     keys = [s.key for s in SETTINGS]
     assert len(keys) == len(set(keys))
@@ -99,7 +104,9 @@ def test_dialog_has_one_field_per_setting_and_saves(settings, qtbot):
     qtbot.addWidget(dialog)
     assert list(dialog.fields) == [s.key for s in SETTINGS]
     dialog.fields["num_beams"].setValue(5)
-    dialog.fields["output_format"].setCurrentText("bracket")
+    formats = dialog.fields["output_format"]
+    assert formats.currentText() == "raw"
+    formats.setCurrentText(r"\[…\]")  # the user sees labels, the setting stores values
     dialog.fields["model_dir"].edit.setText("/models/mine")
     dialog.fields["start_at_login"].setChecked(False)
     dialog.accept()

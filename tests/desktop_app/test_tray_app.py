@@ -115,3 +115,12 @@ def test_quit_action_quits(app_parts, monkeypatch):
     app_parts._wire()  # reconnect with the patched quit
     app_parts.tray.actions["quit"].trigger()
     assert calls
+
+
+def test_unusable_history_file_falls_back_to_memory(settings, tmp_path, qtbot):
+    broken = tmp_path / "h.sqlite3"
+    broken.write_bytes(b"this is not a database" * 100)
+    parts = SnapTeXApp(settings, ["unused"], history_path=broken)
+    assert "this session only" in parts._history_problem
+    assert parts.history.add("x") is not None and parts.history.count() == 1
+    parts.history.close()

@@ -225,3 +225,17 @@ def test_model_unavailable_reply_reaches_the_request(qtbot):
         client._handle_line(protocol.error(ErrorCode.MODEL_UNAVAILABLE, "gone", "abc"))
     assert failed.args == ["abc", "model_unavailable", "gone"]
     assert client.state is WorkerState.ERROR
+
+
+def test_close_during_a_long_request_still_exits_cleanly(
+    make_client, fake_worker, qtbot
+):
+    client = make_client(fake_worker("--delay", "30"))
+    start_ready(client, qtbot)
+    client.predict(PNG)
+    qtbot.wait(200)  # the worker is now inside the 30 s request
+    process = client._process
+    client.close()
+    assert process.state() == QProcess.ProcessState.NotRunning
+    assert process.exitStatus() == QProcess.ExitStatus.NormalExit
+    assert process.exitCode() == 0  # cancelled, then shut down: not killed

@@ -31,18 +31,33 @@ def timed(func, repeat: int) -> list[float]:
 
 
 def report(name: str, samples: list[float]) -> None:
-    print(f"{name:<42} median {statistics.median(samples):8.2f} ms"
-          f"   min {min(samples):8.2f}   n={len(samples)}")
+    print(
+        f"{name:<42} median {statistics.median(samples):8.2f} ms"
+        f"   min {min(samples):8.2f}   n={len(samples)}"
+    )
 
 
-def import_time() -> list[float]:
-    code = "import time; t=time.perf_counter(); import desktop_app.app; " \
-           "print((time.perf_counter()-t)*1e3)"
-    return [float(subprocess.run([sys.executable, "-c", code], cwd=REPO, text=True,
-                                 capture_output=True, check=True).stdout) for _ in range(3)]
+def import_time(module: str) -> list[float]:
+    code = (
+        f"import time; t=time.perf_counter(); import {module}; "
+        "print((time.perf_counter()-t)*1e3)"
+    )
+    return [
+        float(
+            subprocess.run(
+                [sys.executable, "-c", code],
+                cwd=REPO,
+                text=True,
+                capture_output=True,
+                check=True,
+            ).stdout
+        )
+        for _ in range(3)
+    ]
 
 
 def main() -> int:
+    from fakes import FAKE_WORKER
     from PySide6.QtCore import QEventLoop
     from PySide6.QtGui import QColor, QImage
     from PySide6.QtWidgets import QApplication
@@ -51,17 +66,29 @@ def main() -> int:
     from desktop_app.controller import png_bytes
     from desktop_app.history import History
     from desktop_app.worker_client import WorkerClient
-    from fakes import FAKE_WORKER
 
     app = QApplication(sys.argv[:1])
-    report("import desktop_app.app (subprocess)", import_time())
-    report("preview, first render (loads matplotlib)", timed(lambda: preview.render("x"), 1))
-    report("preview, warm render of a fraction+sum",
-           timed(lambda: preview.render(r"\sum_{j=1}^{r+1}\bar{x}_j^2=\frac{r(r+1)}{2}"), 20))
+    report("import desktop_app.app (forwarding path)", import_time("desktop_app.app"))
+    report(
+        "import desktop_app.composition (full UI)",
+        import_time("desktop_app.composition"),
+    )
+    report(
+        "preview, first render (loads matplotlib)",
+        timed(lambda: preview.render("x"), 1),
+    )
+    report(
+        "preview, warm render of a fraction+sum",
+        timed(
+            lambda: preview.render(r"\sum_{j=1}^{r+1}\bar{x}_j^2=\frac{r(r+1)}{2}"), 20
+        ),
+    )
     with tempfile.TemporaryDirectory() as folder:
         history = History(Path(folder) / "h.sqlite3", 500)
-        report("history add (WAL, synchronous=FULL)",
-               timed(lambda: history.add(r"\frac{a}{b}", thumbnail=b"x" * 4000), 50))
+        report(
+            "history add (WAL, synchronous=FULL)",
+            timed(lambda: history.add(r"\frac{a}{b}", thumbnail=b"x" * 4000), 50),
+        )
         history.close()
     crop = QImage(1200, 300, QImage.Format.Format_RGB32)
     crop.fill(QColor("white"))

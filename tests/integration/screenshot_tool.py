@@ -6,8 +6,8 @@ drag selects the equation, the real worker recognises it with --model, and the p
 appears with its preview. The X screen is then grabbed and cropped around the document
 and the popup.
 
-    xvfb-run -s "-screen 0 1400x900x24" python tests/integration/screenshot_tool.py \\
-        --model MODEL_DIR --out desktop_app/resources/screenshot.png
+    QT_SCALE_FACTOR=2 xvfb-run -a -s "-screen 0 2400x1600x24" \\
+        python tests/integration/screenshot_tool.py --model MODEL_DIR
 """
 
 from __future__ import annotations
@@ -27,7 +27,7 @@ REPO = Path(__file__).resolve().parents[2]
 sys.path.insert(0, str(REPO))
 
 from desktop_app import APP_ID  # noqa: E402
-from desktop_app.app import SnapTeXApp  # noqa: E402
+from desktop_app.composition import SnapTeXApp  # noqa: E402
 from desktop_app.controller import Phase  # noqa: E402
 from desktop_app.settings import Settings  # noqa: E402
 
@@ -43,6 +43,18 @@ def equation_image(row: int) -> tuple[QImage, str]:
     record = table.slice(row, 1).to_pylist()[0]
     image = QImage.fromData(record["image"]["bytes"])
     return image, record["text"]
+
+
+def desktop_backdrop(app: QApplication) -> QWidget:
+    """A plain desktop behind everything (Xvfb's root window is black)."""
+    backdrop = QWidget(None, Qt.WindowType.FramelessWindowHint)
+    backdrop.setStyleSheet(
+        "background: qlineargradient(x1:0, y1:0, x2:1, y2:1,"
+        " stop:0 #dfe5ee, stop:1 #c9d3e0);"
+    )
+    backdrop.setGeometry(app.primaryScreen().geometry())
+    backdrop.show()
+    return backdrop
 
 
 def document_window(image: QImage) -> tuple[QWidget, QLabel]:
@@ -63,11 +75,10 @@ def document_window(image: QImage) -> tuple[QWidget, QLabel]:
         )
     )
     equation.setAlignment(Qt.AlignmentFlag.AlignCenter)
-    after = QLabel("an identity used repeatedly in what follows.")
     layout = QVBoxLayout(window)
     layout.setContentsMargins(48, 36, 48, 36)
     layout.setSpacing(18)
-    for widget in (title, before, equation, after):
+    for widget in (title, before, equation):
         layout.addWidget(widget)
     window.move(60, 60)
     window.show()
@@ -105,6 +116,7 @@ def main() -> int:
     )
     parser.add_argument("--row", type=int, default=17, help="validation row to show")
     parser.add_argument("--format", default="bracket")
+    parser.add_argument("--max-new-tokens", type=int, default=512)
     # design review only: any worker argv (e.g. the fake worker); never for the README
     parser.add_argument("--worker-command", help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -115,8 +127,11 @@ def main() -> int:
     settings.set("output_format", args.format)
     settings.set("model_dir", args.model)
     settings.set("device", "cpu")
+    settings.set("max_new_tokens", args.max_new_tokens)
     image, truth = equation_image(args.row)
     print("ground truth:", truth)
+    backdrop = desktop_backdrop(app)
+    wait_for(lambda: False, 0.3)  # mapped before the document, so it stays below
     document, equation = document_window(image)
     command = args.worker_command.split() if args.worker_command else None
     parts = SnapTeXApp(settings, command, history_path=scratch / "h.sqlite3")
@@ -137,15 +152,22 @@ def main() -> int:
         raise SystemExit("no result")
     wait_for(lambda: False, 1.0)  # let the popup paint
     print("latex:", parts.popup.latex(), "|", parts.popup.status.text())
-    screen = app.primaryScreen().grabWindow(0)
-    area = (
-        document.frameGeometry()
-        .united(parts.popup.frameGeometry())
-        .adjusted(-24, -24, 24, 24)
-    )
-    screen.copy(area.intersected(app.primaryScreen().geometry())).save(args.out)
+    screen = app.primaryScreen()
+    grab = screen.grabWindow(0)
+    area = document.frameGeometry().united(parts.popup.frameGeometry())
+    area = area.adjusted(-32, -32, 32, 32).intersected(screen.geometry())
+    ratio = grab.devicePixelRatio()  # QPixmap.copy takes device pixels
+    grab.copy(
+        QRect(
+            round(area.x() * ratio),
+            round(area.y() * ratio),
+            round(area.width() * ratio),
+            round(area.height() * ratio),
+        )
+    ).save(args.out)
     print("saved", args.out)
     parts.shutdown()
+    backdrop.close()
     return 0
 
 

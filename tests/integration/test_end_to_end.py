@@ -118,3 +118,29 @@ def test_snip_to_clipboard_with_the_real_worker(
     finally:
         worker.close()
         history.close()
+
+
+def test_missing_model_is_a_message_not_a_hang(qapp, qtbot, tmp_path):
+    # GIVEN the real worker pointed at a folder with no model in it
+    settings = Settings(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    worker = WorkerClient(worker_command(str(tmp_path / "no-model"), "cpu", 1))
+    popup = ResultPopup()
+    qtbot.addWidget(popup)
+    white = QImage(120, 40, QImage.Format.Format_RGB32)
+    white.fill(QColor("white"))
+    controller = Controller(settings, worker, popup, None, read_image=lambda: white)
+    try:
+        with qtbot.waitSignal(
+            worker.state_changed,
+            timeout=300_000,
+            check_params_cb=lambda state, _d: state == "error",
+        ):
+            worker.start()
+        # WHEN the user recognises an image THEN a short message says why, at once
+        with qtbot.waitSignal(controller.notify, timeout=10_000):
+            controller.from_clipboard()
+        assert "not available" in popup.message.text()
+        assert "Settings" in popup.message.text()
+        assert controller.phase is Phase.IDLE
+    finally:
+        worker.close()

@@ -17,7 +17,7 @@ def test_tiny_benchmark_report(tmp_path, capsys):
         "--shape",
         "tiny",
         "--configs",
-        "stock-fp32-896,pruned-bf16-224",
+        "stock-fp32-896,pruned-bf16-224-auto",
         "--repeats",
         "1",
         "--tokens",

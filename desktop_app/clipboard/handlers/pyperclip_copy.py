@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import importlib.util
 
 from desktop_app import platform_info
@@ -18,11 +19,20 @@ def is_compatible() -> bool:
 
 
 def is_installed() -> bool:
+    return _backend_found()
+
+
+@functools.cache
+def _backend_found() -> bool:
+    """Whether pyperclip finds an OS clipboard tool (wl-copy, xclip, xsel, pbcopy,
+    the Windows API). ``pyperclip.is_available()`` is False until the first copy,
+    so ask ``determine_clipboard()``: its copy function is falsy when none exists."""
     if importlib.util.find_spec("pyperclip") is None:
         return False
     import pyperclip
 
-    return bool(pyperclip.is_available())
+    copy_function, _paste = pyperclip.determine_clipboard()
+    return bool(copy_function)
 
 
 def copy(text: str) -> None:

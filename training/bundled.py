@@ -1,0 +1,242 @@
+"""The bundled model: a small Swin encoder + TrOCR decoder with a LaTeX-sized vocabulary.
+
+Why this shape (measured on the 2-core AMX machine, see the model card in model/bundled/):
+formulas are wide (im2latex aspect ratio 2.5-8, height 40-60 px), so the encoder takes a
+fixed wide canvas (64 x 512 by default) filled by ``DonutImageProcessorPil``
+(aspect-preserving resize + pad). A hierarchical Swin encoder (conv-like locality,
+window attention) learns from ~100k images far better than a plain ViT, and three stages
+leave 4 x 32 = 128 tokens of width 256 for the decoder to attend to. Everything is a stock
+transformers class, so ``AutoModel``/``AutoProcessor`` reload it without remote code.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Iterable
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+logger = logging.getLogger(__name__)
+
+PAD_ID, EOS_ID, BOS_ID = 0, 1, 2  # as laid out by model.build.train_latex_tokenizer
+
+
+@dataclass(frozen=True)
+class BundledShape:
+    """The sizes that matter for accuracy, speed and disk size."""
+
+    image_height: int = 64
+    image_width: int = 512
+    patch: int = 4
+    embed_dim: int = 64  # doubles per Swin stage: 64, 128, 256
+    depths: tuple[int, ...] = (2, 2, 6)
+    heads: tuple[int, ...] = (2, 4, 8)
+    window: int = 4  # must not exceed the last stage height (64/16 = 4)
+    decoder_layers: int = 4
+    decoder_heads: int = 4
+    decoder_ffn: int = 1024
+    max_target_tokens: int = 256
+    vocab_size: int = 1000
+    dropout: float = 0.1
+
+    @property
+    def encoder_width(self) -> int:
+        return self.embed_dim * 2 ** (len(self.depths) - 1)
+
+    @classmethod
+    def from_dict(cls, data: dict | None) -> BundledShape:
+        data = dict(data or {})
+        for key in ("depths", "heads"):
+            if key in data:
+                data[key] = tuple(data[key])
+        return cls(**data)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+SHAPES: dict[str, BundledShape] = {
+    "bundled": BundledShape(),
+    # Same classes and code paths, small enough for a unit test (a few seconds on CPU).
+    "tiny": BundledShape(image_height=32, image_width=128, embed_dim=16, depths=(1, 1),
+                         heads=(1, 2), window=4, decoder_layers=1, decoder_heads=2,
+                         decoder_ffn=64, max_target_tokens=64, vocab_size=400),
+}
+
+
+def model_config(shape: BundledShape, vocab_size: int):
+    """A ``VisionEncoderDecoderConfig`` (DonutSwin encoder, TrOCR decoder)."""
+    from transformers import DonutSwinConfig, TrOCRConfig, VisionEncoderDecoderConfig
+
+    encoder = DonutSwinConfig(
+        image_size=[shape.image_height, shape.image_width], patch_size=shape.patch,
+        num_channels=3, embed_dim=shape.embed_dim, depths=list(shape.depths),
+        num_heads=list(shape.heads), window_size=shape.window,
+        hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, drop_path_rate=0.05,
+    )
+    decoder = TrOCRConfig(
+        vocab_size=vocab_size, d_model=shape.encoder_width,
+        decoder_layers=shape.decoder_layers, decoder_attention_heads=shape.decoder_heads,
+        decoder_ffn_dim=shape.decoder_ffn, max_position_embeddings=shape.max_target_tokens + 8,
+        dropout=shape.dropout, attention_dropout=0.0, activation_dropout=0.0,
+        activation_function="gelu", use_learned_position_embeddings=True,
+        layernorm_embedding=True, scale_embedding=True, tie_word_embeddings=True,
+        pad_token_id=PAD_ID, bos_token_id=BOS_ID, eos_token_id=EOS_ID,
+        decoder_start_token_id=BOS_ID,
+    )
+    config = VisionEncoderDecoderConfig.from_encoder_decoder_configs(encoder, decoder)
+    config.pad_token_id, config.eos_token_id = PAD_ID, EOS_ID
+    config.decoder_start_token_id = config.bos_token_id = BOS_ID
+    config.tie_word_embeddings = False  # encoder and decoder share nothing
+    return config
+
+
+def build_processor(tokenizer, shape: BundledShape):
+    """``DonutProcessor``: aspect-preserving resize into the wide canvas, then pad."""
+    from transformers import DonutImageProcessorPil, DonutProcessor
+
+    image_processor = DonutImageProcessorPil(
+        size={"height": shape.image_height, "width": shape.image_width},
+        do_align_long_axis=False, do_thumbnail=True, do_pad=True,
+        image_mean=[0.5, 0.5, 0.5], image_std=[0.5, 0.5, 0.5],
+    )
+    return DonutProcessor(image_processor=image_processor, tokenizer=tokenizer)
+
+
+def generation_config(shape: BundledShape):
+    from transformers import GenerationConfig
+
+    return GenerationConfig(
+        bos_token_id=BOS_ID, eos_token_id=EOS_ID, pad_token_id=PAD_ID,
+        decoder_start_token_id=BOS_ID, max_new_tokens=shape.max_target_tokens,
+        num_beams=1, do_sample=False,
+    )
+
+
+def build_model(shape: BundledShape, vocab_size: int, seed: int = 0):
+    """A randomly initialised ``VisionEncoderDecoderModel`` for ``shape``."""
+    import torch
+    from transformers import VisionEncoderDecoderModel
+
+    torch.manual_seed(seed)
+    model = VisionEncoderDecoderModel(config=model_config(shape, vocab_size))
+    model.generation_config = generation_config(shape)
+    return model
+
+
+@dataclass
+class BundledBuild:
+    """What ``build`` returns: the model and the processor to train it with."""
+
+    model: object
+    processor: object
+    shape: BundledShape = field(default_factory=BundledShape)
+
+
+def build(formulas: Iterable[str], shape: str | dict | BundledShape = "bundled",
+          seed: int = 0, out_dir: str | Path | None = None) -> BundledBuild:
+    """Train the LaTeX tokenizer on ``formulas`` and build model + processor.
+
+    ``formulas`` should already be in the form the model must emit (clean_latex'd).
+    With ``out_dir`` the result is saved with ``save_pretrained`` as well.
+    """
+    from model.build import train_latex_tokenizer
+
+    if isinstance(shape, str):
+        shape = SHAPES[shape]
+    elif isinstance(shape, dict):
+        shape = BundledShape.from_dict(shape)
+    tokenizer = train_latex_tokenizer(formulas, shape.vocab_size)
+    tokenizer.model_max_length = shape.max_target_tokens
+    processor = build_processor(tokenizer, shape)
+    model = build_model(shape, len(tokenizer), seed)
+    logger.info("bundled model: %.1fM parameters, %d tokens",
+                count_parameters(model) / 1e6, len(tokenizer))
+    if out_dir is not None:
+        save(model, processor, out_dir)
+    return BundledBuild(model=model, processor=processor, shape=shape)
+
+
+def save(model, processor, out_dir: str | Path) -> Path:
+    out = Path(out_dir)
+    model.save_pretrained(out)
+    processor.save_pretrained(out)
+    return out
+
+
+def count_parameters(model) -> int:
+    return sum(p.numel() for p in model.parameters())
+
+
+# -- recipe hooks (training/recipes/bundled.json) -------------------------------------
+
+
+def target_text(text: str) -> str:
+    """The form the model must emit: the app's canonical, paste-ready LaTeX."""
+    from model.postprocess import clean_latex
+
+    return clean_latex(text)
+
+
+def tokenizer_corpus(recipe, per_folder: int) -> list[str]:
+    """Cleaned formulas like the targets: im2latex labels + the renderer's formula lists."""
+    from training.builders import FORMULAS
+    from training.data import load_split
+
+    texts: list[str] = []
+    for source in recipe.datasets:
+        if "im2latex" in source.path:
+            texts += load_split(source, source.train_split)["text"]
+    for folder in sorted(FORMULAS.iterdir()):
+        path = folder / "formulas.txt"
+        if path.is_file():
+            with path.open(encoding="utf-8") as fh:
+                texts += [line.strip() for _, line in zip(range(per_folder), fh)]
+    return [target_text(t) for t in texts if t.strip()]
+
+
+def build_for_recipe(recipe):
+    """``build`` hook: build once into ``<output_dir>/init`` so resumed runs share it."""
+    import dataclasses
+
+    from training.train import load_pretrained_from, output_dir_of
+
+    options = {"shape": "bundled", "seed": 0, "corpus_per_folder": 20000,
+               **recipe.build_args}
+    init_dir = output_dir_of(recipe) / "init"
+    if not (init_dir / "config.json").is_file():
+        corpus = tokenizer_corpus(recipe, options["corpus_per_folder"])
+        shape = options["shape"]
+        built = build(corpus, SHAPES[shape] if isinstance(shape, str)
+                      else BundledShape.from_dict(shape), options["seed"], init_dir)
+        logger.info("built the bundled model (%d parameters) in %s",
+                    count_parameters(built.model), init_dir)
+    return load_pretrained_from(dataclasses.replace(recipe, model=str(init_dir)))
+
+
+class BundledCollator:
+    """Pixels + canonical-LaTeX labels (no BOS: the decoder start token is BOS)."""
+
+    def __init__(self, processor, recipe, **_unused):
+        from training.collators import ImagePreparer
+
+        self.image_processor = processor.image_processor
+        self.tokenizer = processor.tokenizer
+        self.max_length = recipe.max_target_length
+        self.images = ImagePreparer(recipe.preprocess, recipe.letterbox)
+
+    def __call__(self, examples: list[dict]):
+        import torch
+
+        pixels = self.image_processor(
+            [self.images(ex["image"]) for ex in examples], return_tensors="pt"
+        )["pixel_values"]
+        ids = [self.encode(ex["text"]) for ex in examples]
+        labels = torch.full((len(ids), max(map(len, ids))), -100, dtype=torch.long)
+        for row, seq in enumerate(ids):
+            labels[row, : len(seq)] = torch.tensor(seq)
+        return {"pixel_values": pixels, "labels": labels}
+
+    def encode(self, text: str) -> list[int]:
+        ids = self.tokenizer(target_text(text), add_special_tokens=False)["input_ids"]
+        return ids[: self.max_length - 1] + [EOS_ID]
