@@ -19,6 +19,9 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 
 PAD_ID, EOS_ID, BOS_ID = 0, 1, 2  # as laid out by model.build.train_latex_tokenizer
+# The app may ask for up to 2048 new tokens (model.options); a shorter position table
+# would crash generation with an IndexError instead of just stopping at the limit.
+MAX_POSITIONS = 2048 + 16
 
 
 @dataclass(frozen=True)
@@ -77,7 +80,7 @@ def model_config(shape: BundledShape, vocab_size: int):
     decoder = TrOCRConfig(
         vocab_size=vocab_size, d_model=shape.encoder_width,
         decoder_layers=shape.decoder_layers, decoder_attention_heads=shape.decoder_heads,
-        decoder_ffn_dim=shape.decoder_ffn, max_position_embeddings=shape.max_target_tokens + 8,
+        decoder_ffn_dim=shape.decoder_ffn, max_position_embeddings=MAX_POSITIONS,
         dropout=shape.dropout, attention_dropout=0.0, activation_dropout=0.0,
         activation_function="gelu", use_learned_position_embeddings=True,
         layernorm_embedding=True, scale_embedding=True, tie_word_embeddings=True,
@@ -181,12 +184,13 @@ def target_text(text: str) -> str:
 def tokenizer_corpus(recipe, per_folder: int) -> list[str]:
     """Cleaned formulas like the targets: im2latex labels + the renderer's formula lists."""
     from training.builders import FORMULAS
-    from training.data import load_split
+    from training.data import load_split, select_rows
 
     texts: list[str] = []
     for source in recipe.datasets:
         if "im2latex" in source.path:
-            texts += load_split(source, source.train_split)["text"]
+            split = load_split(source, source.train_split)
+            texts += select_rows(split, source.train_rows, source.shuffle_seed)["text"]
     for folder in sorted(FORMULAS.iterdir()):
         path = folder / "formulas.txt"
         if path.is_file():

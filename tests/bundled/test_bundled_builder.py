@@ -1,0 +1,103 @@
+"""The bundled architecture: size limit, stock classes, processor round trip offline."""
+
+from __future__ import annotations
+
+import pytest
+from PIL import Image
+
+from training.bundled import (
+    BOS_ID,
+    EOS_ID,
+    MAX_POSITIONS,
+    SHAPES,
+    BundledCollator,
+    BundledShape,
+    build,
+    build_model,
+    count_parameters,
+)
+from training.recipe import load_recipe
+
+MAX_BYTES = 120 * 1000 * 1000
+
+
+def test_full_shape_fits_the_disk_budget_in_float32():
+    model = build_model(SHAPES["bundled"], vocab_size=1000)
+    assert count_parameters(model) * 4 < MAX_BYTES
+    assert model.config.model_type == "vision-encoder-decoder"
+    assert model.config.encoder.model_type == "donut-swin"
+    # Encoder output width must equal the decoder width: no projection layer needed.
+    assert SHAPES["bundled"].encoder_width == model.config.decoder.d_model
+
+
+@pytest.mark.parametrize(
+    ("data", "expected"),
+    [
+        ({}, BundledShape()),
+        ({"depths": [1, 1], "heads": [1, 2]}, BundledShape(depths=(1, 1), heads=(1, 2))),
+        ({"image_width": 640}, BundledShape(image_width=640)),
+    ],
+)
+def test_shape_from_dict(data, expected):
+    assert BundledShape.from_dict(data) == expected
+
+
+@pytest.fixture(scope="module")
+def tiny_saved(tmp_path_factory):
+    from conftest import corpus
+
+    out = tmp_path_factory.mktemp("bundled-tiny")
+    build(corpus(400), "tiny", seed=0, out_dir=out)
+    return out
+
+
+def test_saved_folder_reloads_with_auto_classes(tiny_saved):
+    from transformers import AutoModelForImageTextToText, AutoProcessor
+
+    processor = AutoProcessor.from_pretrained(tiny_saved, local_files_only=True)
+    model = AutoModelForImageTextToText.from_pretrained(tiny_saved, local_files_only=True)
+    assert type(processor).__name__ == "DonutProcessor"
+    # The PIL backend: no torchvision needed on the user's machine.
+    assert type(processor.image_processor).__name__ == "DonutImageProcessorPil"
+    assert model.config.decoder.max_position_embeddings == MAX_POSITIONS
+    assert model.generation_config.decoder_start_token_id == BOS_ID
+
+
+@pytest.mark.parametrize("size", [(400, 40), (60, 60), (30, 200), (2000, 50)])
+def test_processor_keeps_canvas_size_for_any_aspect(tiny_saved, size):
+    from transformers import AutoProcessor
+
+    processor = AutoProcessor.from_pretrained(tiny_saved, local_files_only=True)
+    shape = SHAPES["tiny"]
+    pixels = processor(images=Image.new("RGB", size, "white"), return_tensors="pt")
+    assert tuple(pixels["pixel_values"].shape) == (1, 3, shape.image_height, shape.image_width)
+
+
+def test_wide_formula_is_not_squashed(tiny_saved):
+    """A 10:1 image fills the canvas width and keeps its aspect (padding above/below)."""
+    from transformers import AutoProcessor
+
+    processor = AutoProcessor.from_pretrained(tiny_saved, local_files_only=True)
+    pixels = processor(images=Image.new("RGB", (1000, 100), "white"),
+                       return_tensors="pt")["pixel_values"][0, 0]
+    white_rows = (pixels > 0.9).all(dim=1).sum().item()  # padding is black
+    expected = round(SHAPES["tiny"].image_width / 10)
+    assert abs(white_rows - expected) <= 1
+
+
+def test_collator_labels_are_clean_latex_with_eos_and_no_bos(tiny_saved):
+    from transformers import AutoProcessor
+
+    processor = AutoProcessor.from_pretrained(tiny_saved, local_files_only=True)
+    recipe = load_recipe("bundled-tiny")
+    collate = BundledCollator(processor, recipe)
+    batch = collate([
+        {"image": Image.new("RGB", (120, 30), "white"), "text": r"\frac { a } { b }"},
+        {"image": Image.new("RGB", (40, 30), "white"), "text": "x"},
+    ])
+    labels = batch["labels"]
+    first = [t for t in labels[0].tolist() if t != -100]
+    assert first[-1] == EOS_ID and BOS_ID not in first
+    assert processor.tokenizer.decode(first[:-1]) == r"\frac{a}{b}"
+    second = labels[1].tolist()
+    assert second[second.index(EOS_ID) + 1:] == [-100] * (len(second) - second.index(EOS_ID) - 1)

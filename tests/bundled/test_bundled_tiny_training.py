@@ -1,0 +1,48 @@
+"""A few steps of the bundled recipe (tiny variant) through the shared training entry."""
+
+from __future__ import annotations
+
+import json
+import math
+
+from PIL import Image
+
+
+def test_tiny_bundled_recipe_trains_and_reloads(tmp_path):
+    from model.loading import load_recognizer
+    from training.train import main
+
+    out = tmp_path / "run"
+    assert main(["--recipe", "bundled-tiny", "--output-dir", str(out)]) == 0
+    log = json.loads((out / "train_log.json").read_text())
+    losses = [e["loss"] for e in log["log_history"] if "loss" in e]
+    assert len(losses) == 2 and all(math.isfinite(loss) for loss in losses)
+    hints = json.loads((out / "snaptex.json").read_text())
+    assert hints["input"] == {"preprocess": True, "letterbox": None}
+
+    recognizer = load_recognizer(out, device="cpu", dtype="float32", threads=1)
+    assert recognizer.info.model_type == "vision-encoder-decoder"
+    from model.options import InferenceOptions
+
+    image = Image.new("RGB", (200, 40), "white")
+    image.paste((0, 0, 0), (20, 15, 180, 25))
+    prediction = recognizer.recognize(image, InferenceOptions(max_new_tokens=8))
+    assert prediction.n_tokens <= 8
+    assert 0.0 <= prediction.confidence <= 1.0
+
+
+def test_export_writes_a_loadable_folder_with_a_model_card(tmp_path):
+    from model.loading import load_recognizer
+    from training.export_bundled import main as export
+    from training.train import main as train
+
+    run = tmp_path / "run"
+    assert train(["--recipe", "bundled-tiny", "--output-dir", str(run),
+                  "--set", "training_args.save_strategy=steps",
+                  "--set", "training_args.save_steps=2"]) == 0
+    out = tmp_path / "bundled"
+    assert export(["--run-dir", str(run), "--out", str(out)]) == 0
+    card = (out / "README.md").read_text()
+    assert "checkpoint-2" in card and "samples seen | 8" in card
+    assert not list(out.glob("*.pt")) and not list(out.glob("*.bin"))
+    assert load_recognizer(out, device="cpu", threads=1).info.parameters > 0

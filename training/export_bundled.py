@@ -1,0 +1,228 @@
+"""Export a training checkpoint of the bundled recipe to ``model/bundled/``.
+
+The shipped folder is what ``model.loading.load_recognizer()`` opens by default:
+safetensors weights, config, generation config, processor + tokenizer files,
+``snaptex.json`` (input hints) and a model card (README.md) that records the data,
+the recipe, how much training went in and the evaluation figures with the command that
+reproduces them. Checkpoints carry optimizer state; none of that is shipped.
+
+    python -m training.export_bundled                     # newest runs/bundled/checkpoint-*
+    python -m training.export_bundled --eval-report runs/bundled/eval-test300.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import time
+from pathlib import Path
+
+from training.recipe import REPO_ROOT
+
+logger = logging.getLogger(__name__)
+
+RUN_DIR = REPO_ROOT / "runs" / "bundled"
+BUNDLED_DIR = REPO_ROOT / "model" / "bundled"
+MAX_BYTES = 120 * 1000 * 1000
+SHIPPED_SUFFIXES = (".json", ".safetensors", ".md", ".txt", ".model")
+
+
+class ExportError(RuntimeError):
+    """A one-line reason the export cannot go on."""
+
+
+def latest_checkpoint(run_dir: Path) -> Path:
+    from transformers.trainer_utils import get_last_checkpoint
+
+    last = get_last_checkpoint(str(run_dir)) if run_dir.is_dir() else None
+    if not last:
+        raise ExportError(f"no checkpoint-* folder in {run_dir}; train first")
+    return Path(last)
+
+
+def load_checkpoint(checkpoint: Path, run_dir: Path):
+    """Model (float32) and processor; the processor falls back to ``<run>/init``."""
+    import torch
+    from transformers import AutoProcessor, VisionEncoderDecoderModel
+
+    model = VisionEncoderDecoderModel.from_pretrained(
+        checkpoint, dtype=torch.float32, local_files_only=True
+    )
+    source = checkpoint if (checkpoint / "tokenizer.json").is_file() else run_dir / "init"
+    processor = AutoProcessor.from_pretrained(source, local_files_only=True)
+    return model, processor
+
+
+def training_facts(checkpoint: Path, run_dir: Path) -> dict:
+    """Steps, samples seen, last logged loss and the wall-clock span of the run."""
+    state = json.loads((checkpoint / "trainer_state.json").read_text())
+    losses = [e["loss"] for e in state.get("log_history", []) if "loss" in e]
+    batch = state.get("train_batch_size") or 0
+    init = run_dir / "init" / "config.json"
+    span_h = (checkpoint.stat().st_mtime - init.stat().st_mtime) / 3600 if init.exists() else None
+    return {
+        "checkpoint": checkpoint.name,
+        "steps": state.get("global_step", 0),
+        "batch_size": batch,
+        "samples_seen": state.get("global_step", 0) * batch,
+        "last_loss": losses[-1] if losses else None,
+        "wall_clock_hours": round(span_h, 2) if span_h is not None else None,
+    }
+
+
+def clear_folder(folder: Path) -> None:
+    """Remove only what an export writes, so a stray user file is never deleted."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for path in folder.iterdir():
+        if path.is_file() and path.suffix in SHIPPED_SUFFIXES:
+            path.unlink()
+
+
+def folder_bytes(folder: Path) -> int:
+    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
+
+
+def write_folder(model, processor, out: Path) -> None:
+    from model.cpu_exec import update_hints
+
+    clear_folder(out)
+    model.save_pretrained(out)  # safetensors by default
+    processor.save_pretrained(out)
+    # Trained on model.preprocess.prepare'd pixels; Donut's processor keeps the aspect.
+    update_hints(out, input={"preprocess": True, "letterbox": None})
+    size = folder_bytes(out)
+    if size > MAX_BYTES:
+        raise ExportError(f"exported folder is {size / 1e6:.1f} MB > 120 MB")
+
+
+CARD = """\
+---
+license: apache-2.0
+library_name: transformers
+pipeline_tag: image-to-text
+tags: [latex, ocr, im2latex, vision-encoder-decoder]
+---
+# SnapTeX bundled model
+
+The equation-to-LaTeX model that ships inside SnapTeX so it works offline on a laptop CPU.
+A `VisionEncoderDecoderModel` (stock transformers classes, no remote code):
+**DonutSwin** encoder over a wide {height}x{width} canvas (aspect-preserving resize + pad by
+`DonutImageProcessorPil`, so wide formulas are not squashed; 3 stages, {depths} blocks,
+widths {widths}, window {window}) and a **TrOCR** decoder ({dec_layers} layers, width
+{d_model}, {dec_heads} heads) over a LaTeX BPE vocabulary of {vocab} tokens.
+{params:.1f}M parameters, float32 safetensors ({size_mb:.1f} MB).
+
+It emits canonical, paste-ready LaTeX (`model.postprocess.clean_latex` form, e.g.
+`\\frac{{a}}{{b}}`); inputs are expected to go through `model.preprocess.prepare` first
+(`snaptex.json` says so; the app does it).
+
+## Training data
+- im2latex-100k (`../shared/data/im2latex-100k`): `train` (3,000) and `validation`
+  (8,475) splits; `test` is kept for evaluation only. Research data, no licence stated.
+- Images rendered by the project with real LaTeX (`snaptex render`, `data/rendered/train`)
+  from `../shared/data/formulas` (Stacks project GFDL, MATH MIT, Wikipedia/pix2tex,
+  im2latex), several fonts, sizes, DPIs and themes. Mixed 0.15/0.35/0.5 by weight.
+
+## Recipe and training
+Recipe: `training/recipes/bundled.json` (rebuilds from scratch on CPU, bf16 autocast):
+
+    snaptex train --recipe bundled          # resumes from the newest runs/bundled/checkpoint-*
+    python -m training.export_bundled --eval-report runs/bundled/eval.json
+
+| | |
+|---|---|
+| checkpoint | `{checkpoint}` |
+| optimizer steps | {steps} |
+| batch size | {batch_size} |
+| samples seen | {samples_seen} |
+| last logged training loss | {last_loss} |
+| wall-clock span of the run | {wall_clock_hours} h (2 shared CPU cores; includes pauses between sessions) |
+
+{evaluation}
+{peer}
+## Limitations
+Trained for a short time on a shared 2-core CPU; see the figures above before relying on
+it. Multi-line environments (matrices, aligned) are squeezed into a {height}-pixel-high
+canvas and are read worst. Handwriting is out of scope.
+"""
+
+
+def evaluation_section(report: dict | None, command: str) -> str:
+    if not report:
+        return "## Evaluation\nNot evaluated for this export.\n"
+    result = report["reports"][0]
+    m, lat, data = result["metrics"], result["latency_ms"], report["data"]
+    return (
+        "## Evaluation\n"
+        f"{data['examples']} examples of `{data['source']}` [{data['split']}], "
+        f"greedy decoding, {result['model']['device']} {result['model']['dtype']}:\n\n"
+        "| BLEU-4 | edit distance | exact match | empty | latency p50 | p95 |\n"
+        "|---|---|---|---|---|---|\n"
+        f"| {m['bleu']:.3f} | {m['edit_distance']:.3f} | {m['exact_match']:.3f} | "
+        f"{m['empty_share']:.3f} | {lat['p50']:.0f} ms | {lat['p95']:.0f} ms |\n\n"
+        f"Reproduce: `{command or 'snaptex eval --model model/bundled'}`\n"
+    )
+
+
+def peer_section(report: dict | None) -> str:
+    if not report:
+        return ""
+    return "## Against latex-ocr-junia (same images, one run)\n" + report["table"] + "\n\n" + (
+        f"Reproduce: `{report['command']}`\n"
+    )
+
+
+def write_model_card(out: Path, model, facts: dict, report: dict | None,
+                     command: str, peer: dict | None) -> None:
+    enc, dec = model.config.encoder, model.config.decoder
+    text = CARD.format(
+        height=enc.image_size[0], width=enc.image_size[1], depths=list(enc.depths),
+        widths=[enc.embed_dim * 2**i for i in range(len(enc.depths))],
+        window=enc.window_size, dec_layers=dec.decoder_layers, d_model=dec.d_model,
+        dec_heads=dec.decoder_attention_heads, vocab=dec.vocab_size,
+        params=sum(p.numel() for p in model.parameters()) / 1e6,
+        size_mb=folder_bytes(out) / 1e6, evaluation=evaluation_section(report, command),
+        peer=peer_section(peer), **facts,
+    )
+    (out / "README.md").write_text(text, encoding="utf-8")
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m training.export_bundled",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--checkpoint", type=Path, help="default: newest in --run-dir")
+    parser.add_argument("--run-dir", type=Path, default=RUN_DIR)
+    parser.add_argument("--out", type=Path, default=BUNDLED_DIR)
+    parser.add_argument("--eval-report", type=Path,
+                        help="JSON written by `snaptex eval` on this checkpoint")
+    parser.add_argument("--eval-command", default="", help="the command that wrote it")
+    parser.add_argument("--peer-report", type=Path, help="JSON from training.peer_compare")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        checkpoint = args.checkpoint or latest_checkpoint(args.run_dir)
+        model, processor = load_checkpoint(checkpoint, args.run_dir)
+        write_folder(model, processor, args.out)
+        facts = training_facts(checkpoint, args.run_dir)
+        write_model_card(args.out, model, facts, _read_json(args.eval_report),
+                         args.eval_command, _read_json(args.peer_report))
+    except (ExportError, OSError, ValueError) as exc:
+        print(f"export_bundled: error: {exc}", file=sys.stderr)
+        return 2
+    print(f"exported {checkpoint} -> {args.out} ({folder_bytes(args.out) / 1e6:.1f} MB, "
+          f"{facts['samples_seen']} samples seen) at {time.strftime('%H:%M UTC', time.gmtime())}")
+    return 0
+
+
+def _read_json(path: Path | None) -> dict | None:
+    if path is None:
+        return None
+    if not path.is_file():
+        raise ExportError(f"no report at {path}")
+    return json.loads(path.read_text(encoding="utf-8"))
+
+
+if __name__ == "__main__":
+    sys.exit(main())
