@@ -197,8 +197,9 @@ def physical_cores(cpuinfo: str | None = None) -> int:
     return max(1, min(count, available or count))
 
 
-def choose_threads(requested: int | None = None, *, cores: int | None = None,
-                   load: float | None = None) -> int:
+def choose_threads(
+    requested: int | None = None, *, cores: int | None = None, load: float | None = None
+) -> int:
     """Intra-op threads: an explicit request wins, else the physical cores that other
     processes leave idle (at least 1).
 

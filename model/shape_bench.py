@@ -219,24 +219,36 @@ def run_child(args, config: BenchConfig) -> dict[str, Any]:
     start = time.perf_counter()
     model, shape = build_model(args.shape, config, vocab, tokenizer)
     build_s = time.perf_counter() - start
-    optimize_for_cpu(model, dtype=config.dtype, compile=config.compile,
-                     static_cache=config.cache == "static")
+    optimize_for_cpu(
+        model,
+        dtype=config.dtype,
+        compile=config.compile,
+        static_cache=config.cache == "static",
+    )
     model.generation_config.update(
         bos_token_id=2, eos_token_id=1, pad_token_id=0, decoder_start_token_id=2
     )
     processor = build_processor(tokenizer, shape.vision_image, shape.mm_tokens)
     encoder = model.get_encoder()
-    counters = {"encoder": EncoderCounter(encoder),
-                "vision": EncoderCounter(encoder.vision_tower)}
+    counters = {
+        "encoder": EncoderCounter(encoder),
+        "vision": EncoderCounter(encoder.vision_tower),
+    }
     runs = measure(
         lambda: time_one_generate(model, processor, counters, args.tokens, args.beams),
         args,
     )
     return {
-        "config": config.name, **dataclasses.asdict(config), "vocab_size": vocab,
-        "image_size": shape.vision_image, "mm_tokens": shape.mm_tokens,
-        "params": sum(p.numel() for p in model.parameters()), "threads": threads,
-        "build_s": build_s, "runs": runs, "median": medians(runs),
+        "config": config.name,
+        **dataclasses.asdict(config),
+        "vocab_size": vocab,
+        "image_size": shape.vision_image,
+        "mm_tokens": shape.mm_tokens,
+        "params": sum(p.numel() for p in model.parameters()),
+        "threads": threads,
+        "build_s": build_s,
+        "runs": runs,
+        "median": medians(runs),
         "peak_rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
     }
 

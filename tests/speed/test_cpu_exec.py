@@ -127,15 +127,18 @@ def test_optimize_for_cpu_follows_folder_hints(tiny_model_dir, tmp_path):
     assert model.dtype == torch.float32
 
 
-@pytest.mark.parametrize(("requested", "cores", "load", "expected"), [
-    (None, 2, 1.0, 2),  # idle laptop: only this process is busy
-    (None, 2, 0.2, 2),
-    (None, 2, 2.0, 1),  # another process owns a core: 1 thread, no barrier stalls
-    (None, 2, 4.5, 1),  # oversubscribed shared machine: never below 1
-    (None, 8, 3.0, 6),
-    (3, 2, 4.5, 3),  # an explicit request wins
-    (0, 4, 1.0, 4),  # 0 means automatic
-])
+@pytest.mark.parametrize(
+    ("requested", "cores", "load", "expected"),
+    [
+        (None, 2, 1.0, 2),  # idle laptop: only this process is busy
+        (None, 2, 0.2, 2),
+        (None, 2, 2.0, 1),  # another process owns a core: 1 thread, no barrier stalls
+        (None, 2, 4.5, 1),  # oversubscribed shared machine: never below 1
+        (None, 8, 3.0, 6),
+        (3, 2, 4.5, 3),  # an explicit request wins
+        (0, 4, 1.0, 4),  # 0 means automatic
+    ],
+)
 def test_thread_decision_table(requested, cores, load, expected):
     assert cpu_exec.choose_threads(requested, cores=cores, load=load) == expected
 

@@ -1,4 +1,4 @@
-"""HF generate runs the T5Gemma-2 encoder (and SigLIP) once per image, with beams too."""
+"""HF generate runs the T5Gemma-2 encoder and SigLIP once per image, beams too."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Vocabulary pruning on the tiny T5Gemma-2: same tokens in-vocabulary, bytes outside."""
+"""Vocabulary pruning, tiny T5Gemma-2: same tokens in-vocabulary, bytes outside."""
 
 from __future__ import annotations
 

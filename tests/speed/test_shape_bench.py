@@ -1,4 +1,4 @@
-"""Smoke test of the shape benchmark on the tiny shape: report keys, positive figures."""
+"""Smoke test of the shape benchmark (tiny shape): report keys, positive figures."""
 
 from __future__ import annotations
 
