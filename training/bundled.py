@@ -1,4 +1,4 @@
-"""The bundled model: a small Swin encoder + TrOCR decoder with a LaTeX-sized vocabulary.
+"""The bundled model: a small Swin encoder + MBart decoder with a LaTeX-sized vocabulary.
 
 Why this shape (measured on the 2-core AMX machine, see the model card in model/bundled/):
 formulas are wide (im2latex aspect ratio 2.5-8, height 40-60 px), so the encoder takes a
@@ -18,7 +18,11 @@ from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
-PAD_ID, EOS_ID, BOS_ID = 0, 1, 2  # as laid out by model.build.train_latex_tokenizer
+PAD, EOS, BOS, UNK = "<pad>", "<eos>", "<bos>", "<unk>"
+PAD_ID, EOS_ID, BOS_ID = 0, 1, 2  # Gemma's layout, as model.build uses
+# Pre-tokens: a command (\frac, \{), or a run of anything else. BPE merges only inside
+# a pre-token, so it learns `^{2}` and `}{` but never glues `2}\` across a command.
+LATEX_PRETOKEN = r"\\[A-Za-z]+\*?|\\.|[^\\]+"
 # The app may ask for up to 2048 new tokens (model.options); a shorter position table
 # would crash generation with an IndexError instead of just stopping at the limit.
 MAX_POSITIONS = 2048 + 16
@@ -68,8 +72,8 @@ SHAPES: dict[str, BundledShape] = {
 
 
 def model_config(shape: BundledShape, vocab_size: int):
-    """A ``VisionEncoderDecoderConfig`` (DonutSwin encoder, TrOCR decoder)."""
-    from transformers import DonutSwinConfig, TrOCRConfig, VisionEncoderDecoderConfig
+    """A ``VisionEncoderDecoderConfig`` (DonutSwin encoder, MBart decoder)."""
+    from transformers import DonutSwinConfig, MBartConfig, VisionEncoderDecoderConfig
 
     encoder = DonutSwinConfig(
         image_size=[shape.image_height, shape.image_width], patch_size=shape.patch,
@@ -77,21 +81,47 @@ def model_config(shape: BundledShape, vocab_size: int):
         num_heads=list(shape.heads), window_size=shape.window,
         hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, drop_path_rate=0.05,
     )
-    decoder = TrOCRConfig(
+    # MBart's decoder is pre-LayerNorm (as in Donut): a post-LN decoder (TrOCR) trained
+    # from scratch with a short warm-up collapsed to near-uniform output (measured).
+    decoder = MBartConfig(
         vocab_size=vocab_size, d_model=shape.encoder_width,
+        # MBart sizes its KV cache by encoder_layers (num_hidden_layers): keep them equal.
+        encoder_layers=shape.decoder_layers,
         decoder_layers=shape.decoder_layers, decoder_attention_heads=shape.decoder_heads,
         decoder_ffn_dim=shape.decoder_ffn, max_position_embeddings=MAX_POSITIONS,
         dropout=shape.dropout, attention_dropout=0.0, activation_dropout=0.0,
-        activation_function="gelu", use_learned_position_embeddings=True,
-        layernorm_embedding=True, scale_embedding=True, tie_word_embeddings=True,
+        activation_function="gelu", scale_embedding=True, tie_word_embeddings=True,
         pad_token_id=PAD_ID, bos_token_id=BOS_ID, eos_token_id=EOS_ID,
-        decoder_start_token_id=BOS_ID,
+        decoder_start_token_id=BOS_ID, forced_eos_token_id=None,
     )
     config = VisionEncoderDecoderConfig.from_encoder_decoder_configs(encoder, decoder)
     config.pad_token_id, config.eos_token_id = PAD_ID, EOS_ID
     config.decoder_start_token_id = config.bos_token_id = BOS_ID
     config.tie_word_embeddings = False  # encoder and decoder share nothing
     return config
+
+
+def train_tokenizer(formulas: Iterable[str], vocab_size: int):
+    """Byte-fallback BPE over LaTeX-aware pre-tokens, as a standard fast tokenizer."""
+    from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers
+    from tokenizers.trainers import BpeTrainer
+    from transformers import PreTrainedTokenizerFast
+
+    bpe = Tokenizer(models.BPE(unk_token=UNK, byte_fallback=True))
+    bpe.normalizer = normalizers.Replace(" ", "▁")
+    bpe.pre_tokenizer = pre_tokenizers.Split(Regex(LATEX_PRETOKEN), behavior="isolated")
+    bpe.decoder = decoders.Sequence([decoders.Replace("▁", " "), decoders.ByteFallback(),
+                                     decoders.Fuse()])
+    trainer = BpeTrainer(
+        vocab_size=vocab_size, show_progress=False,
+        special_tokens=[PAD, EOS, BOS, UNK] + [f"<0x{i:02X}>" for i in range(256)],
+        initial_alphabet=list("▁\\{}^_()[]=+-*/,.|&0123456789"),
+    )
+    bpe.train_from_iterator((f for f in formulas if f.strip()), trainer=trainer)
+    return PreTrainedTokenizerFast(
+        tokenizer_object=bpe, pad_token=PAD, eos_token=EOS, bos_token=BOS,
+        unk_token=UNK, clean_up_tokenization_spaces=False,
+    )
 
 
 def build_processor(tokenizer, shape: BundledShape):
@@ -143,13 +173,11 @@ def build(formulas: Iterable[str], shape: str | dict | BundledShape = "bundled",
     ``formulas`` should already be in the form the model must emit (clean_latex'd).
     With ``out_dir`` the result is saved with ``save_pretrained`` as well.
     """
-    from model.build import train_latex_tokenizer
-
     if isinstance(shape, str):
         shape = SHAPES[shape]
     elif isinstance(shape, dict):
         shape = BundledShape.from_dict(shape)
-    tokenizer = train_latex_tokenizer(formulas, shape.vocab_size)
+    tokenizer = train_tokenizer(formulas, shape.vocab_size)
     tokenizer.model_max_length = shape.max_target_tokens
     processor = build_processor(tokenizer, shape)
     model = build_model(shape, len(tokenizer), seed)
