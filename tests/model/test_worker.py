@@ -129,3 +129,13 @@ def test_library_output_cannot_corrupt_protocol():
     done = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True, timeout=60)
     assert done.stdout == b'{"v":1}\n'
     assert b"python noise" in done.stderr and b"C-level noise" in done.stderr
+
+
+@pytest.mark.parametrize("colour", ["black", "white"])
+def test_one_pixel_image_is_answered_cleanly(worker, colour):
+    from PIL import Image
+
+    worker.send(protocol.predict("px", f.encode(Image.new("RGB", (1, 1), colour)), OPTIONS))
+    reply = worker.read()
+    assert reply["type"] == "result" or (
+        reply["code"] == "bad_image" and "blank" in reply["message"])
