@@ -5,11 +5,13 @@ Standard library only. The desktop app has its own non-blocking QProcess client.
 
 from __future__ import annotations
 
+import collections
 import json
 import os
-import selectors
+import queue
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -26,8 +28,22 @@ class WorkerProcess:
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             cwd=REPO, env={**os.environ, **(env or {})},
         )
-        self._selector = selectors.DefaultSelector()
-        self._selector.register(self.proc.stdout, selectors.EVENT_READ)
+        # A thread drains stdout into a queue: select() on a buffered pipe misses lines
+        # that arrived together and already sit in Python's buffer.
+        self._lines: queue.Queue[bytes] = queue.Queue()
+        self._log: collections.deque[bytes] = collections.deque(maxlen=200)
+        threading.Thread(target=self._pump, daemon=True).start()
+        # stderr is drained too, or a chatty worker would block on a full pipe.
+        threading.Thread(target=self._drain_stderr, daemon=True).start()
+
+    def _drain_stderr(self) -> None:
+        for line in iter(self.proc.stderr.readline, b""):
+            self._log.append(line)
+
+    def _pump(self) -> None:
+        for line in iter(self.proc.stdout.readline, b""):
+            self._lines.put(line)
+        self._lines.put(b"")  # EOF marker
 
     @property
     def pid(self) -> int:
@@ -38,15 +54,16 @@ class WorkerProcess:
         self.proc.stdin.flush()
 
     def read(self, timeout: float = 120.0) -> dict:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            if self._selector.select(timeout=max(0.0, deadline - time.monotonic())):
-                line = self.proc.stdout.readline()
-                if not line:
-                    tail = self.proc.stderr.read().decode(errors="replace")[-2000:]
-                    raise EOFError(f"worker exited: {tail}")
-                return json.loads(line)
-        raise TimeoutError("no reply from the worker")
+        try:
+            line = self._lines.get(timeout=timeout)
+        except queue.Empty:
+            raise TimeoutError("no reply from the worker") from None
+        if not line:
+            self._lines.put(b"")  # stay at EOF for later reads
+            self.proc.wait(timeout=10)
+            tail = b"".join(self._log).decode(errors="replace")[-2000:]
+            raise EOFError(f"worker exited: {tail}")
+        return json.loads(line)
 
     def wait_ready(self, timeout: float = 180.0) -> dict:
         """The first status that is not ``loading`` (``ready`` or ``error``)."""
@@ -76,6 +93,3 @@ class WorkerProcess:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             return -9
-        finally:
-            self.proc.stdout.close()
-            self.proc.stderr.close()
