@@ -92,6 +92,8 @@ def write_folder(model, processor, out: Path) -> None:
     processor.save_pretrained(out)
     # Trained on model.preprocess.prepare'd pixels; Donut's processor keeps the aspect.
     update_hints(out, input={"preprocess": True, "letterbox": None})
+    for path in out.iterdir():  # safetensors writes 0600; the package must be readable
+        path.chmod(0o644)
     size = folder_bytes(out)
     if size > MAX_BYTES:
         raise ExportError(f"exported folder is {size / 1e6:.1f} MB > 120 MB")
@@ -110,7 +112,7 @@ The equation-to-LaTeX model that ships inside SnapTeX so it works offline on a l
 A `VisionEncoderDecoderModel` (stock transformers classes, no remote code):
 **DonutSwin** encoder over a wide {height}x{width} canvas (aspect-preserving resize + pad by
 `DonutImageProcessorPil`, so wide formulas are not squashed; 3 stages, {depths} blocks,
-widths {widths}, window {window}) and a **TrOCR** decoder ({dec_layers} layers, width
+widths {widths}, window {window}) and a pre-LayerNorm **MBart** decoder ({dec_layers} layers, width
 {d_model}, {dec_heads} heads) over a LaTeX BPE vocabulary of {vocab} tokens.
 {params:.1f}M parameters, float32 safetensors ({size_mb:.1f} MB).
 
