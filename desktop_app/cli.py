@@ -12,8 +12,10 @@ import sys
 # name -> (module:function taking argv, one-line help). Order is the order in --help.
 SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "app": ("desktop_app.app:main", "run the tray app (the default)"),
-    "snip": ("desktop_app.app:snip_main",
-             "ask the running app to snip a region (bind this to a shortcut)"),
+    "snip": (
+        "desktop_app.app:snip_main",
+        "ask the running app to snip a region (bind this to a shortcut)",
+    ),
     "ocr": ("model.ocr:main", "print LaTeX for image files (or - for stdin)"),
     "worker": ("model.worker:main", "run the inference worker on stdin/stdout"),
     "train": ("training.train:main", "train or fine-tune a model from a recipe"),
@@ -36,8 +38,9 @@ With no subcommand, runs the tray app (`snaptex --capture` snips at once).
 
 def usage() -> str:
     width = max(map(len, SUBCOMMANDS))
-    table = "\n".join(f"  {name:<{width}}  {help_}"
-                      for name, (_, help_) in SUBCOMMANDS.items())
+    table = "\n".join(
+        f"  {name:<{width}}  {help_}" for name, (_, help_) in SUBCOMMANDS.items()
+    )
     return USAGE.format(table=table)
 
 

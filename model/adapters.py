@@ -30,11 +30,17 @@ class PromptedAdapter:
     auto_class: str = "AutoModelForSeq2SeqLM"
     letterbox: float | None = 1.0
 
-    def inputs(self, processor, images: list[Image.Image], prompt: str) -> dict[str, Any]:
+    def inputs(
+        self, processor, images: list[Image.Image], prompt: str
+    ) -> dict[str, Any]:
         if self.letterbox:
             images = [letterbox(image, self.letterbox) for image in images]
-        return processor(images=[[im] for im in images], text=[prompt] * len(images),
-                         return_tensors="pt", padding=True)
+        return processor(
+            images=[[im] for im in images],
+            text=[prompt] * len(images),
+            return_tensors="pt",
+            padding=True,
+        )
 
     def check(self, model, processor) -> None:
         """The checks that catch a mismatched processor before it produces garbage."""
@@ -64,7 +70,9 @@ class PixelAdapter:
     auto_class: str = "AutoModelForImageTextToText"
     letterbox: float | None = None  # its image processor keeps the aspect ratio
 
-    def inputs(self, processor, images: list[Image.Image], prompt: str) -> dict[str, Any]:
+    def inputs(
+        self, processor, images: list[Image.Image], prompt: str
+    ) -> dict[str, Any]:
         if self.letterbox:
             images = [letterbox(image, self.letterbox) for image in images]
         image_processor = getattr(processor, "image_processor", processor)

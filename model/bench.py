@@ -34,7 +34,9 @@ def images_from_folder(folder: Path, limit: int) -> list[tuple[str, bytes]]:
     return [(p.name, p.read_bytes()) for p in files[:limit]]
 
 
-def images_from_dataset(folder: Path, split: str, limit: int) -> list[tuple[str, bytes]]:
+def images_from_dataset(
+    folder: Path, split: str, limit: int
+) -> list[tuple[str, bytes]]:
     """PNG bytes of the first ``limit`` rows of a parquet split (no decoding by datasets)."""
     import pyarrow.parquet as pq
 
@@ -47,15 +49,22 @@ def images_from_dataset(folder: Path, split: str, limit: int) -> list[tuple[str,
     return rows
 
 
-def measure(model: str | None, images: list[tuple[str, bytes]], threads: int,
-            device: str, options: dict) -> dict:
+def measure(
+    model: str | None,
+    images: list[tuple[str, bytes]],
+    threads: int,
+    device: str,
+    options: dict,
+) -> dict:
     args = ["--threads", str(threads), "--device", device]
     worker = WorkerProcess(*args, *(["--model", model] if model else []))
     ready = worker.wait_ready(timeout=600)
     cold = time.perf_counter() - worker.started
     if ready["state"] != "ready":
         worker.close()
-        raise SystemExit(f"snaptex bench: the worker could not load the model: {ready.get('message')}")
+        raise SystemExit(
+            f"snaptex bench: the worker could not load the model: {ready.get('message')}"
+        )
     latencies, tokens, failures = [], [], 0
     for index, (_, data) in enumerate(images):
         started = time.perf_counter()
@@ -68,9 +77,14 @@ def measure(model: str | None, images: list[tuple[str, bytes]], threads: int,
     worker.send(protocol.shutdown())
     worker.close()
     return {
-        "model": ready.get("model"), "device": ready.get("device"), "dtype": ready.get("dtype"),
-        "threads": threads, "images": len(images), "failures": failures,
-        "cold_start_s": round(cold, 3), "load_s": ready.get("load_s"),
+        "model": ready.get("model"),
+        "device": ready.get("device"),
+        "dtype": ready.get("dtype"),
+        "threads": threads,
+        "images": len(images),
+        "failures": failures,
+        "cold_start_s": round(cold, 3),
+        "load_s": ready.get("load_s"),
         "latency_p50_s": round(percentile(latencies, 50), 3) if latencies else None,
         "latency_p95_s": round(percentile(latencies, 95), 3) if latencies else None,
         "latency_mean_s": round(statistics.fmean(latencies), 3) if latencies else None,
@@ -80,21 +94,35 @@ def measure(model: str | None, images: list[tuple[str, bytes]], threads: int,
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="snaptex bench", description=__doc__,
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        prog="snaptex bench",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
     parser.add_argument("--model", help="model folder (default: the bundled model)")
-    parser.add_argument("--images", type=Path, help="folder of images (default: im2latex test)")
-    parser.add_argument("--data", type=Path, default=DEFAULT_DATA,
-                        help="parquet data set folder used when --images is not given")
+    parser.add_argument(
+        "--images", type=Path, help="folder of images (default: im2latex test)"
+    )
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=DEFAULT_DATA,
+        help="parquet data set folder used when --images is not given",
+    )
     parser.add_argument("--split", default="test")
-    parser.add_argument("--limit", type=int, default=50, help="number of images (default 50)")
+    parser.add_argument(
+        "--limit", type=int, default=50, help="number of images (default 50)"
+    )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--device", default="cpu")
     parser.add_argument("--beams", type=int, default=1)
     parser.add_argument("--max-new-tokens", type=int, default=512)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
-    parser.add_argument("--shape", action="store_true",
-                        help="run the T5Gemma-2 shape benchmark instead (model.shape_bench)")
+    parser.add_argument(
+        "--shape",
+        action="store_true",
+        help="run the T5Gemma-2 shape benchmark instead (model.shape_bench)",
+    )
     return parser.parse_known_args(argv)
 
 

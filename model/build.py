@@ -43,21 +43,43 @@ class T5Gemma2Shape:
 SHAPES: dict[str, T5Gemma2Shape] = {
     # google/t5gemma-2-270m-270m (see shared/docs/t5gemma2-facts.md).
     "270m-270m": T5Gemma2Shape(
-        hidden=640, layers=18, heads=4, kv_heads=1, head_dim=256, mlp=2048,
-        vision_image=896, vision_patch=14, vision_hidden=1152, vision_layers=27,
-        vision_heads=16, vision_mlp=4304, mm_tokens=256,
+        hidden=640,
+        layers=18,
+        heads=4,
+        kv_heads=1,
+        head_dim=256,
+        mlp=2048,
+        vision_image=896,
+        vision_patch=14,
+        vision_hidden=1152,
+        vision_layers=27,
+        vision_heads=16,
+        vision_mlp=4304,
+        mm_tokens=256,
     ),
     # Same classes and code paths, small enough for a unit test on CPU.
     "tiny": T5Gemma2Shape(
-        hidden=64, layers=2, heads=2, kv_heads=1, head_dim=32, mlp=128,
-        vision_image=64, vision_patch=16, vision_hidden=64, vision_layers=2,
-        vision_heads=2, vision_mlp=128, mm_tokens=4, sliding_window=64,
+        hidden=64,
+        layers=2,
+        heads=2,
+        kv_heads=1,
+        head_dim=32,
+        mlp=128,
+        vision_image=64,
+        vision_patch=16,
+        vision_hidden=64,
+        vision_layers=2,
+        vision_heads=2,
+        vision_mlp=128,
+        mm_tokens=4,
+        sliding_window=64,
     ),
 }
 
 
-def t5gemma2_config(shape: T5Gemma2Shape, vocab_size: int, image_token_id: int,
-                    boi_id: int, eoi_id: int):
+def t5gemma2_config(
+    shape: T5Gemma2Shape, vocab_size: int, image_token_id: int, boi_id: int, eoi_id: int
+):
     """A ``T5Gemma2Config`` for ``shape`` (the bare defaults are 2B-sized)."""
     from transformers import SiglipVisionConfig, T5Gemma2Config
     from transformers.models.t5gemma2.configuration_t5gemma2 import (
@@ -72,29 +94,48 @@ def t5gemma2_config(shape: T5Gemma2Shape, vocab_size: int, image_token_id: int,
         for i in range(shape.layers)
     ]
     text = dict(
-        vocab_size=vocab_size, hidden_size=shape.hidden, intermediate_size=shape.mlp,
-        num_hidden_layers=shape.layers, num_attention_heads=shape.heads,
-        num_key_value_heads=shape.kv_heads, head_dim=shape.head_dim,
-        query_pre_attn_scalar=shape.head_dim, sliding_window=shape.sliding_window,
-        layer_types=layer_types, max_position_embeddings=4096,
-        pad_token_id=0, eos_token_id=1, bos_token_id=2,
+        vocab_size=vocab_size,
+        hidden_size=shape.hidden,
+        intermediate_size=shape.mlp,
+        num_hidden_layers=shape.layers,
+        num_attention_heads=shape.heads,
+        num_key_value_heads=shape.kv_heads,
+        head_dim=shape.head_dim,
+        query_pre_attn_scalar=shape.head_dim,
+        sliding_window=shape.sliding_window,
+        layer_types=layer_types,
+        max_position_embeddings=4096,
+        pad_token_id=0,
+        eos_token_id=1,
+        bos_token_id=2,
     )
     vision = SiglipVisionConfig(
-        hidden_size=shape.vision_hidden, intermediate_size=shape.vision_mlp,
-        num_hidden_layers=shape.vision_layers, num_attention_heads=shape.vision_heads,
-        image_size=shape.vision_image, patch_size=shape.vision_patch,
+        hidden_size=shape.vision_hidden,
+        intermediate_size=shape.vision_mlp,
+        num_hidden_layers=shape.vision_layers,
+        num_attention_heads=shape.vision_heads,
+        image_size=shape.vision_image,
+        patch_size=shape.vision_patch,
         vision_use_head=False,
     )
     encoder = T5Gemma2EncoderConfig(
-        text_config=T5Gemma2TextConfig(**text), vision_config=vision,
-        mm_tokens_per_image=shape.mm_tokens, boi_token_index=boi_id,
-        eoi_token_index=eoi_id, image_token_index=image_token_id,
+        text_config=T5Gemma2TextConfig(**text),
+        vision_config=vision,
+        mm_tokens_per_image=shape.mm_tokens,
+        boi_token_index=boi_id,
+        eoi_token_index=eoi_id,
+        image_token_index=image_token_id,
     )
     decoder = T5Gemma2DecoderConfig(**text)
-    return T5Gemma2Config(encoder=encoder, decoder=decoder,
-                          image_token_index=image_token_id,
-                          pad_token_id=0, eos_token_id=1, bos_token_id=2,
-                          decoder_start_token_id=2)
+    return T5Gemma2Config(
+        encoder=encoder,
+        decoder=decoder,
+        image_token_index=image_token_id,
+        pad_token_id=0,
+        eos_token_id=1,
+        bos_token_id=2,
+        decoder_start_token_id=2,
+    )
 
 
 def train_latex_tokenizer(formulas: Iterable[str], vocab_size: int = 1000):
@@ -110,8 +151,10 @@ def train_latex_tokenizer(formulas: Iterable[str], vocab_size: int = 1000):
     bpe.normalizer = normalizers.Replace(" ", "▁")
     bpe.pre_tokenizer = pre_tokenizers.Split(pattern="▁", behavior="merged_with_next")
     trainer = trainers.BpeTrainer(
-        vocab_size=vocab_size, special_tokens=SPECIAL_TOKENS + byte_tokens,
-        show_progress=False, initial_alphabet=list("▁\\{}^_()[]=+-*/,.|0123456789"),
+        vocab_size=vocab_size,
+        special_tokens=SPECIAL_TOKENS + byte_tokens,
+        show_progress=False,
+        initial_alphabet=list("▁\\{}^_()[]=+-*/,.|0123456789"),
     )
     bpe.train_from_iterator((f for f in formulas if f.strip()), trainer=trainer)
     state = bpe.model
@@ -119,7 +162,8 @@ def train_latex_tokenizer(formulas: Iterable[str], vocab_size: int = 1000):
     merges = _merges_of(bpe)
     del state
     return GemmaTokenizer(
-        vocab=vocab, merges=merges,
+        vocab=vocab,
+        merges=merges,
         extra_special_tokens={"image_token": IMAGE, "boi_token": BOI, "eoi_token": EOI},
     )
 
@@ -128,8 +172,10 @@ def _merges_of(tokenizer) -> list[tuple[str, str]]:
     import json
 
     model = json.loads(tokenizer.to_str())["model"]
-    return [tuple(m) if isinstance(m, list) else tuple(m.split(" ", 1))
-            for m in model["merges"]]
+    return [
+        tuple(m) if isinstance(m, list) else tuple(m.split(" ", 1))
+        for m in model["merges"]
+    ]
 
 
 def build_processor(tokenizer, image_size: int, mm_tokens: int):
@@ -138,15 +184,22 @@ def build_processor(tokenizer, image_size: int, mm_tokens: int):
 
     image_processor = Gemma3ImageProcessorPil(
         size={"height": image_size, "width": image_size},
-        image_mean=[0.5, 0.5, 0.5], image_std=[0.5, 0.5, 0.5],
+        image_mean=[0.5, 0.5, 0.5],
+        image_std=[0.5, 0.5, 0.5],
     )
-    return Gemma3Processor(image_processor=image_processor, tokenizer=tokenizer,
-                           image_seq_length=mm_tokens)
+    return Gemma3Processor(
+        image_processor=image_processor, tokenizer=tokenizer, image_seq_length=mm_tokens
+    )
 
 
-def build_t5gemma2(out_dir: str | Path, shape: str | T5Gemma2Shape,
-                   formulas: Iterable[str], vocab_size: int = 1000, seed: int = 0,
-                   dtype: str = "float32") -> Path:
+def build_t5gemma2(
+    out_dir: str | Path,
+    shape: str | T5Gemma2Shape,
+    formulas: Iterable[str],
+    vocab_size: int = 1000,
+    seed: int = 0,
+    dtype: str = "float32",
+) -> Path:
     """Build and save a randomly initialised T5Gemma-2 plus processor in ``out_dir``."""
     import torch
     from transformers import AutoModelForSeq2SeqLM, GenerationConfig
@@ -155,13 +208,19 @@ def build_t5gemma2(out_dir: str | Path, shape: str | T5Gemma2Shape,
     tokenizer = train_latex_tokenizer(formulas, vocab_size)
     processor = build_processor(tokenizer, shape.vision_image, shape.mm_tokens)
     config = t5gemma2_config(
-        shape, len(tokenizer), tokenizer.image_token_id,
-        tokenizer.convert_tokens_to_ids(BOI), tokenizer.convert_tokens_to_ids(EOI),
+        shape,
+        len(tokenizer),
+        tokenizer.image_token_id,
+        tokenizer.convert_tokens_to_ids(BOI),
+        tokenizer.convert_tokens_to_ids(EOI),
     )
     torch.manual_seed(seed)
     model = AutoModelForSeq2SeqLM.from_config(config, dtype=getattr(torch, dtype))
     model.generation_config = GenerationConfig(
-        bos_token_id=2, eos_token_id=1, pad_token_id=0, decoder_start_token_id=2,
+        bos_token_id=2,
+        eos_token_id=1,
+        pad_token_id=0,
+        decoder_start_token_id=2,
         max_new_tokens=256,
     )
     out = Path(out_dir)

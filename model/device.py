@@ -25,7 +25,9 @@ def pick_device(requested: str = "auto") -> str:
 
     kind = requested.split(":")[0]
     if kind not in DEVICES:
-        raise ValueError(f"device must be one of {', '.join(DEVICES)} (got {requested!r})")
+        raise ValueError(
+            f"device must be one of {', '.join(DEVICES)} (got {requested!r})"
+        )
     if kind == "cuda" and not torch.cuda.is_available():
         raise ValueError("device 'cuda' requested but no CUDA GPU is available")
     if kind == "mps" and not _mps_available():
@@ -49,18 +51,26 @@ def pick_dtype(device: str, requested: str = "auto", hinted: str = "auto") -> st
     import torch
 
     if requested not in DTYPES:
-        raise ValueError(f"dtype must be one of {', '.join(DTYPES)} (got {requested!r})")
+        raise ValueError(
+            f"dtype must be one of {', '.join(DTYPES)} (got {requested!r})"
+        )
     if requested != "auto":
         return requested
     if device.startswith("cuda"):
         return "bfloat16" if torch.cuda.is_bf16_supported() else "float32"
     if device == "mps":
         return "float32"  # bf16 kernels on MPS are incomplete across macOS versions
-    return cpu_exec.choose_dtype("auto", hinted if hinted in cpu_exec.DTYPES else "auto")
+    return cpu_exec.choose_dtype(
+        "auto", hinted if hinted in cpu_exec.DTYPES else "auto"
+    )
 
 
-def place(device: str = "auto", dtype: str = "auto", hinted_dtype: str = "auto",
-          threads: int | None = None) -> Placement:
+def place(
+    device: str = "auto",
+    dtype: str = "auto",
+    hinted_dtype: str = "auto",
+    threads: int | None = None,
+) -> Placement:
     """Resolve the user's choices into a concrete device and dtype; sets CPU threads."""
     chosen = pick_device(device)
     if chosen == "cpu" or threads:

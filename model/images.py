@@ -29,7 +29,9 @@ def open_image_bytes(data: bytes) -> Image.Image:
     if not data:
         raise BadImageError("the image is empty (0 bytes)")
     if len(data) > MAX_FILE_BYTES:
-        raise TooLargeError(f"the image file is {len(data) // 2**20} MiB; the limit is 50 MiB")
+        raise TooLargeError(
+            f"the image file is {len(data) // 2**20} MiB; the limit is 50 MiB"
+        )
     image = _open(data)
     width, height = image.size
     if width * height > MAX_PIXELS:
@@ -53,7 +55,9 @@ def _open(data: bytes) -> Image.Image:
         try:
             return Image.open(io.BytesIO(data))
         except Image.DecompressionBombError:
-            raise TooLargeError("the image has too many pixels to decode safely") from None
+            raise TooLargeError(
+                "the image has too many pixels to decode safely"
+            ) from None
         except UnidentifiedImageError:
             raise BadImageError("not an image file (unrecognised format)") from None
         except (OSError, ValueError, SyntaxError) as exc:

@@ -76,9 +76,12 @@ def download(model_id: str) -> Path:
     try:
         from huggingface_hub import snapshot_download
 
-        return Path(snapshot_download(
-            model_id, allow_patterns=["*.json", "*.safetensors", "*.model", "*.txt", "*.md"],
-        ))
+        return Path(
+            snapshot_download(
+                model_id,
+                allow_patterns=["*.json", "*.safetensors", "*.model", "*.txt", "*.md"],
+            )
+        )
     except Exception as exc:  # the hub client raises many types; all mean "not here"
         raise ModelLoadError(
             f"{model_id!r} is not a local folder and could not be downloaded "
@@ -101,13 +104,17 @@ def load_parts(folder: Path, device: str, dtype: str, input_hints: dict | None =
         processor = AutoProcessor.from_pretrained(folder, local_files_only=True)
         auto_class = getattr(transformers, adapter.auto_class)
         model = auto_class.from_pretrained(
-            folder, local_files_only=True, use_safetensors=True,
+            folder,
+            local_files_only=True,
+            use_safetensors=True,
             dtype=getattr(torch, dtype),
         )
     except ModelLoadError:
         raise
     except Exception as exc:  # corrupt JSON, truncated safetensors, unknown classes
-        raise ModelLoadError(f"could not load the model in {folder}: {_one_line(exc)}") from None
+        raise ModelLoadError(
+            f"could not load the model in {folder}: {_one_line(exc)}"
+        ) from None
     adapter.check(model, processor)
     model.to(device).eval()
     return model, processor, adapter
@@ -118,8 +125,12 @@ def _one_line(exc: BaseException) -> str:
     return f"{type(exc).__name__}: {text[0] if text else ''}"[:300]
 
 
-def load_recognizer(model: str | Path | None = None, device: str = "auto",
-                    dtype: str = "auto", threads: int | None = None):
+def load_recognizer(
+    model: str | Path | None = None,
+    device: str = "auto",
+    dtype: str = "auto",
+    threads: int | None = None,
+):
     """Resolve, verify, place and load: the single entry for every checkpoint."""
     from model.recognizer import Recognizer
 
@@ -132,13 +143,17 @@ def load_recognizer(model: str | Path | None = None, device: str = "auto",
         placement = place(device, dtype, hints.cpu.dtype, threads)
     except ValueError as exc:
         raise ModelLoadError(str(exc)) from None
-    net, processor, adapter = load_parts(folder, placement.device, placement.dtype,
-                                         hints.extra.get("input"))
+    net, processor, adapter = load_parts(
+        folder, placement.device, placement.dtype, hints.extra.get("input")
+    )
     if placement.device == "cpu":
         net = cpu_exec.optimize_for_cpu(net, dtype=placement.dtype, hints=hints)
     info = ModelInfo(
-        name=folder.name if isinstance(source, Path) else str(source), path=str(folder),
-        model_type=net.config.model_type, device=placement.device, dtype=placement.dtype,
+        name=folder.name if isinstance(source, Path) else str(source),
+        path=str(folder),
+        model_type=net.config.model_type,
+        device=placement.device,
+        dtype=placement.dtype,
         load_s=round(time.perf_counter() - started, 3),
         parameters=sum(p.numel() for p in net.parameters()),
     )

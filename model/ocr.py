@@ -31,31 +31,64 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="snaptex ocr",
         description="Print the LaTeX of each equation image. Use - to read one image "
-                    "from stdin. Exit status 1 when any input failed.")
+        "from stdin. Exit status 1 when any input failed.",
+    )
     parser.add_argument("images", nargs="+", metavar="IMAGE", help="image files, or -")
-    parser.add_argument("--model", help="model folder or hub id (default: the bundled model)")
-    parser.add_argument("--device", default="auto", help="auto (default), cpu, cuda, mps")
-    parser.add_argument("--dtype", default="auto", help="auto (default), float32, bfloat16")
-    parser.add_argument("--threads", type=int, help="CPU threads (default: physical cores)")
-    parser.add_argument("--format", choices=list(FORMATS), default="raw",
-                        help="delimiters around the LaTeX (default: raw)")
-    parser.add_argument("--json", action="store_true",
-                        help="one JSON object per line: file, latex, seconds, ... or file, error")
-    parser.add_argument("--beams", type=int, default=1, help="beam width (default 1, greedy)")
-    parser.add_argument("--seed-settings", action="store_true",
-                        help="the tutorial's decoding: 4 beams, repetition penalty 1.2, "
-                             "no-repeat 8-grams")
+    parser.add_argument(
+        "--model", help="model folder or hub id (default: the bundled model)"
+    )
+    parser.add_argument(
+        "--device", default="auto", help="auto (default), cpu, cuda, mps"
+    )
+    parser.add_argument(
+        "--dtype", default="auto", help="auto (default), float32, bfloat16"
+    )
+    parser.add_argument(
+        "--threads", type=int, help="CPU threads (default: physical cores)"
+    )
+    parser.add_argument(
+        "--format",
+        choices=list(FORMATS),
+        default="raw",
+        help="delimiters around the LaTeX (default: raw)",
+    )
+    parser.add_argument(
+        "--json",
+        action="store_true",
+        help="one JSON object per line: file, latex, seconds, ... or file, error",
+    )
+    parser.add_argument(
+        "--beams", type=int, default=1, help="beam width (default 1, greedy)"
+    )
+    parser.add_argument(
+        "--seed-settings",
+        action="store_true",
+        help="the tutorial's decoding: 4 beams, repetition penalty 1.2, "
+        "no-repeat 8-grams",
+    )
     parser.add_argument("--max-new-tokens", type=int, default=512)
-    parser.add_argument("--no-preprocess", action="store_true",
-                        help="skip flatten/invert/crop (for images already like training data)")
+    parser.add_argument(
+        "--no-preprocess",
+        action="store_true",
+        help="skip flatten/invert/crop (for images already like training data)",
+    )
     parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
     return parser.parse_args(argv)
 
 
 def options_from(args: argparse.Namespace) -> InferenceOptions:
-    base = InferenceOptions.seed() if args.seed_settings else InferenceOptions(num_beams=args.beams)
-    return InferenceOptions.from_dict({**base.to_dict(), "max_new_tokens": args.max_new_tokens,
-                                       "preprocess": not args.no_preprocess})
+    base = (
+        InferenceOptions.seed()
+        if args.seed_settings
+        else InferenceOptions(num_beams=args.beams)
+    )
+    return InferenceOptions.from_dict(
+        {
+            **base.to_dict(),
+            "max_new_tokens": args.max_new_tokens,
+            "preprocess": not args.no_preprocess,
+        }
+    )
 
 
 def run_one(recognizer, path: str, options: InferenceOptions, fmt: str) -> dict:
@@ -66,10 +99,14 @@ def run_one(recognizer, path: str, options: InferenceOptions, fmt: str) -> dict:
         prediction = recognizer.recognize(open_image_file(path), options)
     except SnapTexError as exc:
         return {"file": path, "error": str(exc), "code": exc.code.value}
-    return {"file": path, "latex": wrap(prediction.latex, fmt),
-            "seconds": round(time.perf_counter() - started, 3),
-            "confidence": prediction.confidence, "n_tokens": prediction.n_tokens,
-            "warnings": list(prediction.warnings)}
+    return {
+        "file": path,
+        "latex": wrap(prediction.latex, fmt),
+        "seconds": round(time.perf_counter() - started, 3),
+        "confidence": prediction.confidence,
+        "n_tokens": prediction.n_tokens,
+        "warnings": list(prediction.warnings),
+    }
 
 
 def emit(record: dict, as_json: bool) -> None:
@@ -83,8 +120,11 @@ def emit(record: dict, as_json: bool) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING,
-                        stream=sys.stderr, format="%(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        level=logging.INFO if args.verbose else logging.WARNING,
+        stream=sys.stderr,
+        format="%(levelname)s %(name)s: %(message)s",
+    )
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
         options = options_from(args)

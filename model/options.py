@@ -10,7 +10,9 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 # The seed tutorial's prompt, verbatim: T5Gemma-2 fine-tunes expect exactly this.
-SEED_PROMPT = "<start_of_image> Convert this equation image to LaTeX. Output only LaTeX."
+SEED_PROMPT = (
+    "<start_of_image> Convert this equation image to LaTeX. Output only LaTeX."
+)
 
 
 @dataclass(frozen=True)

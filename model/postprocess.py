@@ -14,10 +14,21 @@ import unicodedata
 from dataclasses import dataclass
 
 # Commands whose argument is typeset in text mode, where spaces are content.
-TEXT_MODE_COMMANDS = frozenset({
-    r"\text", r"\mbox", r"\textrm", r"\textbf", r"\textit", r"\textsf", r"\texttt",
-    r"\textnormal", r"\hbox", r"\textup", r"\emph",
-})
+TEXT_MODE_COMMANDS = frozenset(
+    {
+        r"\text",
+        r"\mbox",
+        r"\textrm",
+        r"\textbf",
+        r"\textit",
+        r"\textsf",
+        r"\texttt",
+        r"\textnormal",
+        r"\hbox",
+        r"\textup",
+        r"\emph",
+    }
+)
 SPECIAL_TOKEN_RE = re.compile(
     r"<(?:pad|eos|bos|unk|mask|start_of_image|end_of_image|image_soft_token|"
     r"start_of_turn|end_of_turn|/s|s)>"
@@ -60,12 +71,14 @@ def strip_special(text: str, prompt: str | None = None) -> str:
     if prompt:
         bare = SPECIAL_TOKEN_RE.sub("", prompt).strip()
         if bare and text.lstrip().startswith(bare):
-            text = text.lstrip()[len(bare):]
+            text = text.lstrip()[len(bare) :]
     return ECHO_RE.sub("", text).strip()
 
 
 def _is_junk(char: str) -> bool:
-    return char == "\ufffd" or (unicodedata.category(char) == "Cc" and char not in "\n\t")
+    return char == "\ufffd" or (
+        unicodedata.category(char) == "Cc" and char not in "\n\t"
+    )
 
 
 def _is_letter_command(token: str) -> bool:
@@ -137,20 +150,23 @@ def cut_repetition(text: str, min_repeats: int = 4, max_unit: int = 24) -> Clean
         ]
         if cuts:
             end, reps = min(cuts)
-            return Cleaned(" ".join(tokens[:end]),
-                           (f"cut a repetition loop ({reps} copies)",))
+            return Cleaned(
+                " ".join(tokens[:end]), (f"cut a repetition loop ({reps} copies)",)
+            )
     return Cleaned(text)
 
 
 def _repeats_before_tail(tokens: list[str], unit: int, partial: int) -> int:
     """How many times the unit ending ``partial`` tokens from the end repeats."""
     end = len(tokens) - partial
-    pattern = tokens[end - unit:end]
+    pattern = tokens[end - unit : end]
     if len(pattern) < unit or tokens[end:] != pattern[:partial]:
         return 0
     reps = 1
-    while end - (reps + 1) * unit >= 0 and \
-            tokens[end - (reps + 1) * unit:end - reps * unit] == pattern:
+    while (
+        end - (reps + 1) * unit >= 0
+        and tokens[end - (reps + 1) * unit : end - reps * unit] == pattern
+    ):
         reps += 1
     return reps
 
@@ -194,7 +210,7 @@ def _pop_last(stack: list[str], entry: str) -> None:
 
 def _group_name(tokens: list[str], index: int) -> str | None:
     """The ``name`` of ``\begin{name}`` starting at ``tokens[index]``."""
-    rest = "".join(tokens[index + 1:index + 40]).lstrip()
+    rest = "".join(tokens[index + 1 : index + 40]).lstrip()
     match = re.match(r"\{\s*([a-zA-Z*]+)\s*\}", rest)
     return match.group(1) if match else None
 

@@ -75,7 +75,9 @@ def ink_bbox(grey: Image.Image) -> tuple[int, int, int, int] | None:
     return ink.getbbox()
 
 
-def crop_to_ink(grey: Image.Image, margin_frac: float = 0.12, min_margin: int = 4) -> Image.Image:
+def crop_to_ink(
+    grey: Image.Image, margin_frac: float = 0.12, min_margin: int = 4
+) -> Image.Image:
     """Crop to the ink with a margin proportional to its height, on white."""
     box = ink_bbox(grey)
     if box is None:
@@ -109,7 +111,9 @@ def letterbox(image: Image.Image, aspect: float = 1.0, fill: int = 255) -> Image
     target_w, target_h = max(w, math.ceil(h * aspect)), max(h, math.ceil(w / aspect))
     if (target_w, target_h) == (w, h):
         return image
-    canvas = Image.new(image.mode, (target_w, target_h), fill if image.mode == "L" else (fill,) * 3)
+    canvas = Image.new(
+        image.mode, (target_w, target_h), fill if image.mode == "L" else (fill,) * 3
+    )
     canvas.paste(image, ((target_w - w) // 2, (target_h - h) // 2))
     return canvas
 

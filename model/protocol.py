@@ -81,7 +81,9 @@ class Request:
 def encode(message: dict[str, Any]) -> bytes:
     """One protocol line (UTF-8 JSON + newline) with the version stamped in."""
     payload = {"v": PROTOCOL_VERSION, **message}
-    return (json.dumps(payload, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
+    return (
+        json.dumps(payload, ensure_ascii=False, separators=(",", ":")) + "\n"
+    ).encode()
 
 
 def decode(line: bytes | str) -> dict[str, Any]:
@@ -123,8 +125,12 @@ def parse_request(line: bytes | str) -> Request:
         raise ProtocolError(ErrorCode.BAD_REQUEST, f"{op.value} needs an id")
     options = message.get("options") or {}
     if not isinstance(options, dict):
-        raise ProtocolError(ErrorCode.BAD_REQUEST, "options must be an object", request_id)
-    image = _decode_image(message.get("image"), request_id) if op is Op.PREDICT else None
+        raise ProtocolError(
+            ErrorCode.BAD_REQUEST, "options must be an object", request_id
+        )
+    image = (
+        _decode_image(message.get("image"), request_id) if op is Op.PREDICT else None
+    )
     return Request(op=op, id=request_id, image=image, options=options)
 
 
@@ -144,15 +150,23 @@ def _decode_image(image: Any, request_id: str | None) -> bytes:
 # -- message builders (both sides use these so field names live in one place) --
 
 
-def predict(request_id: str, image_bytes: bytes, options: dict[str, Any] | None = None,
-            image_format: str = "png") -> bytes:
-    return encode({
-        "op": Op.PREDICT.value,
-        "id": request_id,
-        "image": {"format": image_format,
-                  "data_b64": base64.b64encode(image_bytes).decode("ascii")},
-        "options": options or {},
-    })
+def predict(
+    request_id: str,
+    image_bytes: bytes,
+    options: dict[str, Any] | None = None,
+    image_format: str = "png",
+) -> bytes:
+    return encode(
+        {
+            "op": Op.PREDICT.value,
+            "id": request_id,
+            "image": {
+                "format": image_format,
+                "data_b64": base64.b64encode(image_bytes).decode("ascii"),
+            },
+            "options": options or {},
+        }
+    )
 
 
 def cancel(request_id: str) -> bytes:
@@ -173,8 +187,15 @@ def status(state: WorkerState, **details: Any) -> bytes:
 
 def error(code: ErrorCode, message: str, request_id: str | None = None) -> bytes:
     retryable = code in (ErrorCode.CANCELLED, ErrorCode.NOT_READY, ErrorCode.OOM)
-    return encode({"type": "error", "id": request_id, "code": code.value,
-                   "message": message, "retryable": retryable})
+    return encode(
+        {
+            "type": "error",
+            "id": request_id,
+            "code": code.value,
+            "message": message,
+            "retryable": retryable,
+        }
+    )
 
 
 def result(request_id: str, prediction: dict[str, Any]) -> bytes:

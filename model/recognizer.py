@@ -27,8 +27,9 @@ def _stop_criteria(should_stop: ShouldStop | None):
     class _Cancel(StoppingCriteria):
         def __call__(self, input_ids, scores, **kwargs):
             flag = bool(should_stop and should_stop())
-            return torch.full((input_ids.shape[0],), flag, dtype=torch.bool,
-                              device=input_ids.device)
+            return torch.full(
+                (input_ids.shape[0],), flag, dtype=torch.bool, device=input_ids.device
+            )
 
     return StoppingCriteriaList([_Cancel()])
 
@@ -43,16 +44,25 @@ class Recognizer:
         self.info = info
         self.tokenizer = processor.tokenizer
 
-    def recognize(self, image: Image.Image, options: InferenceOptions | None = None,
-                  should_stop: ShouldStop | None = None) -> Prediction:
+    def recognize(
+        self,
+        image: Image.Image,
+        options: InferenceOptions | None = None,
+        should_stop: ShouldStop | None = None,
+    ) -> Prediction:
         return self.recognize_batch([image], options, should_stop)[0]
 
-    def recognize_batch(self, images: Sequence[Image.Image],
-                        options: InferenceOptions | None = None,
-                        should_stop: ShouldStop | None = None) -> list[Prediction]:
+    def recognize_batch(
+        self,
+        images: Sequence[Image.Image],
+        options: InferenceOptions | None = None,
+        should_stop: ShouldStop | None = None,
+    ) -> list[Prediction]:
         options = options or InferenceOptions()
         t0 = time.perf_counter()
-        pixels = [prepare(im) if options.preprocess else im.convert("RGB") for im in images]
+        pixels = [
+            prepare(im) if options.preprocess else im.convert("RGB") for im in images
+        ]
         inputs = self.adapter.inputs(self.processor, pixels, options.prompt)
         inputs = {k: v.to(self.model.device) for k, v in inputs.items()}
         if "pixel_values" in inputs:
@@ -92,11 +102,16 @@ class Recognizer:
         predictions = []
         for text, row, confidence in zip(texts, sequences.tolist(), confidences):
             cleaned = clean_latex_report(text, options.prompt)
-            predictions.append(Prediction(
-                latex=cleaned.latex, latex_raw=text.strip(), confidence=confidence,
-                n_tokens=sum(1 for t in row if t not in special),
-                timings_ms=dict(per_image), warnings=cleaned.warnings,
-            ))
+            predictions.append(
+                Prediction(
+                    latex=cleaned.latex,
+                    latex_raw=text.strip(),
+                    confidence=confidence,
+                    n_tokens=sum(1 for t in row if t not in special),
+                    timings_ms=dict(per_image),
+                    warnings=cleaned.warnings,
+                )
+            )
         return predictions
 
     def _confidences(self, output, count: int) -> list[float]:
@@ -110,7 +125,11 @@ class Recognizer:
         pad = self.tokenizer.pad_token_id
         results = []
         for row, seq in zip(transition, output.sequences[:, 1:]):
-            keep = [float(s) for s, t in zip(row, seq) if int(t) != pad and math.isfinite(float(s))]
+            keep = [
+                float(s)
+                for s, t in zip(row, seq)
+                if int(t) != pad and math.isfinite(float(s))
+            ]
             mean = sum(keep) / len(keep) if keep else float("-inf")
             results.append(round(math.exp(mean), 4) if keep else 0.0)
         return results[:count]

@@ -95,8 +95,11 @@ class Worker:
                     self.cancel.set()
             return True
         if self.state is WorkerState.LOADING:
-            self.channel.send(protocol.error(
-                ErrorCode.NOT_READY, "the model is still loading", request.id))
+            self.channel.send(
+                protocol.error(
+                    ErrorCode.NOT_READY, "the model is still loading", request.id
+                )
+            )
             return True
         return False
 
@@ -105,10 +108,15 @@ class Worker:
     def load(self) -> None:
         from model.loading import load_recognizer
 
-        self.channel.send(protocol.status(WorkerState.LOADING, model=str(self.args.model or "bundled")))
+        self.channel.send(
+            protocol.status(
+                WorkerState.LOADING, model=str(self.args.model or "bundled")
+            )
+        )
         try:
             self.recognizer = load_recognizer(
-                self.args.model, self.args.device, self.args.dtype, self.args.threads)
+                self.args.model, self.args.device, self.args.dtype, self.args.threads
+            )
         except SnapTexError as exc:
             self.load_error = str(exc)
             self.state = WorkerState.ERROR
@@ -116,9 +124,16 @@ class Worker:
             return
         info = self.recognizer.info
         self.state = WorkerState.READY
-        self.channel.send(protocol.status(
-            WorkerState.READY, model=info.name, model_type=info.model_type,
-            device=info.device, dtype=info.dtype, load_s=info.load_s))
+        self.channel.send(
+            protocol.status(
+                WorkerState.READY,
+                model=info.name,
+                model_type=info.model_type,
+                device=info.device,
+                dtype=info.dtype,
+                load_s=info.load_s,
+            )
+        )
 
     def serve(self) -> None:
         while (request := self.requests.get()) is not None:
@@ -127,8 +142,13 @@ class Worker:
             with self._lock:
                 if request.id in self.cancelled_ids:
                     self.cancelled_ids.discard(request.id)
-                    self.channel.send(protocol.error(
-                        ErrorCode.CANCELLED, "cancelled before it started", request.id))
+                    self.channel.send(
+                        protocol.error(
+                            ErrorCode.CANCELLED,
+                            "cancelled before it started",
+                            request.id,
+                        )
+                    )
                     continue
                 self.current_id = request.id
                 self.cancel.clear()
@@ -139,8 +159,11 @@ class Worker:
 
     def _answer(self, request: Request) -> bytes:
         if self.recognizer is None:
-            return protocol.error(ErrorCode.MODEL_UNAVAILABLE,
-                                  self.load_error or "no model loaded", request.id)
+            return protocol.error(
+                ErrorCode.MODEL_UNAVAILABLE,
+                self.load_error or "no model loaded",
+                request.id,
+            )
         try:
             return protocol.result(request.id, self._predict(request))
         except SnapTexError as exc:
@@ -152,9 +175,13 @@ class Worker:
         except Exception as exc:
             if _is_oom(exc):
                 _free_accelerator_memory()
-                return protocol.error(ErrorCode.OOM, "out of memory on the device", request.id)
+                return protocol.error(
+                    ErrorCode.OOM, "out of memory on the device", request.id
+                )
             logger.exception("request %s failed", request.id)
-            return protocol.error(ErrorCode.INTERNAL, f"{type(exc).__name__}: {exc}", request.id)
+            return protocol.error(
+                ErrorCode.INTERNAL, f"{type(exc).__name__}: {exc}", request.id
+            )
 
     def _predict(self, request: Request) -> dict:
         from model.images import open_image_bytes
@@ -164,7 +191,9 @@ class Worker:
         options = InferenceOptions.from_dict(request.options)
         image = open_image_bytes(request.image or b"")
         decoded = time.perf_counter()
-        prediction = self.recognizer.recognize(image, options, should_stop=self.cancel.is_set)
+        prediction = self.recognizer.recognize(
+            image, options, should_stop=self.cancel.is_set
+        )
         result = prediction.to_dict()
         result["timings_ms"]["decode_image"] = round((decoded - started) * 1e3, 2)
         result["timings_ms"]["total"] = round((time.perf_counter() - started) * 1e3, 2)
@@ -173,7 +202,9 @@ class Worker:
 
 
 def _is_oom(exc: Exception) -> bool:
-    return "out of memory" in str(exc).lower() or type(exc).__name__ == "OutOfMemoryError"
+    return (
+        "out of memory" in str(exc).lower() or type(exc).__name__ == "OutOfMemoryError"
+    )
 
 
 def _free_accelerator_memory() -> None:
@@ -187,10 +218,17 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="snaptex worker",
         description="SnapTeX inference worker: JSON Lines requests on stdin, "
-                    "replies on stdout (protocol v%d)." % protocol.PROTOCOL_VERSION)
-    parser.add_argument("--model", help="model folder or hub id (default: bundled model)")
-    parser.add_argument("--device", default="auto", help="auto, cpu, cuda, cuda:N or mps")
-    parser.add_argument("--dtype", default="auto", help="auto, float32, bfloat16, float16")
+        "replies on stdout (protocol v%d)." % protocol.PROTOCOL_VERSION,
+    )
+    parser.add_argument(
+        "--model", help="model folder or hub id (default: bundled model)"
+    )
+    parser.add_argument(
+        "--device", default="auto", help="auto, cpu, cuda, cuda:N or mps"
+    )
+    parser.add_argument(
+        "--dtype", default="auto", help="auto, float32, bfloat16, float16"
+    )
     parser.add_argument("--threads", type=int, default=None, help="CPU threads")
     parser.add_argument("--log-level", default="INFO", help="stderr log level")
     return parser.parse_args(argv)
@@ -198,8 +236,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
-    logging.basicConfig(stream=sys.stderr, level=args.log_level.upper(),
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    logging.basicConfig(
+        stream=sys.stderr,
+        level=args.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     channel = Channel(reserve_stdout())
     worker = Worker(channel, args)

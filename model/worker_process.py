@@ -21,12 +21,17 @@ REPO = Path(__file__).resolve().parents[1]
 class WorkerProcess:
     """``python -m model.worker ARGS`` with line-oriented send/read and timeouts."""
 
-    def __init__(self, *args: str, env: dict | None = None, log_level: str = "WARNING") -> None:
+    def __init__(
+        self, *args: str, env: dict | None = None, log_level: str = "WARNING"
+    ) -> None:
         self.started = time.perf_counter()
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "model.worker", "--log-level", log_level, *args],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-            cwd=REPO, env={**os.environ, **(env or {})},
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            cwd=REPO,
+            env={**os.environ, **(env or {})},
         )
         # A thread drains stdout into a queue: select() on a buffered pipe misses lines
         # that arrived together and already sit in Python's buffer.
