@@ -38,6 +38,22 @@ class ModelInfo:
     parameters: int
 
 
+def add_model_arguments(parser) -> None:
+    """The ``--model/--device/--dtype/--threads`` flags every model command shares."""
+    parser.add_argument(
+        "--model", help="model folder or hub id (default: the bundled model)"
+    )
+    parser.add_argument(
+        "--device", default="auto", help="auto (default), cpu, cuda, cuda:N or mps"
+    )
+    parser.add_argument(
+        "--dtype", default="auto", help="auto (default), float32, bfloat16, float16"
+    )
+    parser.add_argument(
+        "--threads", type=int, default=None, help="CPU threads (default: physical cores)"
+    )
+
+
 def resolve_model(model: str | Path | None) -> Path | str:
     """A local folder (Path) or a hub id (str). ``None``: $SNAPTEX_MODEL, then bundled."""
     if model is None or str(model) == "":

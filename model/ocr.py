@@ -28,24 +28,15 @@ def wrap(latex: str, fmt: str) -> str:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    from model.loading import add_model_arguments
+
     parser = argparse.ArgumentParser(
         prog="snaptex ocr",
         description="Print the LaTeX of each equation image. Use - to read one image "
         "from stdin. Exit status 1 when any input failed.",
     )
     parser.add_argument("images", nargs="+", metavar="IMAGE", help="image files, or -")
-    parser.add_argument(
-        "--model", help="model folder or hub id (default: the bundled model)"
-    )
-    parser.add_argument(
-        "--device", default="auto", help="auto (default), cpu, cuda, mps"
-    )
-    parser.add_argument(
-        "--dtype", default="auto", help="auto (default), float32, bfloat16"
-    )
-    parser.add_argument(
-        "--threads", type=int, help="CPU threads (default: physical cores)"
-    )
+    add_model_arguments(parser)
     parser.add_argument(
         "--format",
         choices=list(FORMATS),

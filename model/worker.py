@@ -215,21 +215,14 @@ def _free_accelerator_memory() -> None:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    from model.loading import add_model_arguments
+
     parser = argparse.ArgumentParser(
         prog="snaptex worker",
         description="SnapTeX inference worker: JSON Lines requests on stdin, "
         "replies on stdout (protocol v%d)." % protocol.PROTOCOL_VERSION,
     )
-    parser.add_argument(
-        "--model", help="model folder or hub id (default: bundled model)"
-    )
-    parser.add_argument(
-        "--device", default="auto", help="auto, cpu, cuda, cuda:N or mps"
-    )
-    parser.add_argument(
-        "--dtype", default="auto", help="auto, float32, bfloat16, float16"
-    )
-    parser.add_argument("--threads", type=int, default=None, help="CPU threads")
+    add_model_arguments(parser)
     parser.add_argument("--log-level", default="INFO", help="stderr log level")
     return parser.parse_args(argv)
 
