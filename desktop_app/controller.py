@@ -30,7 +30,6 @@ from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
 from desktop_app import capture, clipboard
-from desktop_app.formatting import wrap
 from desktop_app.geometry import PixelRect
 from desktop_app.history import History
 from desktop_app.qt_compat import make_timer
@@ -38,6 +37,7 @@ from desktop_app.settings import Settings
 from desktop_app.ui.overlay import Overlay, OverlaySet, crop
 from desktop_app.ui.result_popup import ResultPopup
 from desktop_app.worker_client import WorkerClient
+from model.delimiters import wrap
 
 logger = logging.getLogger(__name__)
 

@@ -12,7 +12,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QSettings, Signal
 
 from desktop_app import APP_ID, __version__
-from desktop_app.formatting import LABELS, Style
+from model.delimiters import LABELS, Style
 
 logger = logging.getLogger(__name__)
 

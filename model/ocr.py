@@ -9,22 +9,17 @@ import os
 import sys
 import time
 
+from model import delimiters
 from model.errors import SnapTexError
 from model.options import InferenceOptions
 
 logger = logging.getLogger(__name__)
 
-FORMATS = {
-    "raw": "{}",
-    "inline": "${}$",
-    "display": "\\[{}\\]",
-    "equation": "\\begin{{equation}}\n{}\n\\end{{equation}}",
-}
 
 
 def wrap(latex: str, fmt: str) -> str:
-    """Put ``latex`` in the delimiters of ``fmt`` (raw, inline, display, equation)."""
-    return FORMATS[fmt].format(latex)
+    """Put ``latex`` in the delimiters of ``fmt`` (a ``CLI_NAMES`` key), as the app does."""
+    return delimiters.wrap(latex, delimiters.CLI_NAMES[fmt])
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
@@ -39,7 +34,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     add_model_arguments(parser)
     parser.add_argument(
         "--format",
-        choices=list(FORMATS),
+        choices=list(delimiters.CLI_NAMES),
         default="raw",
         help="delimiters around the LaTeX (default: raw)",
     )

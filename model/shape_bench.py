@@ -55,10 +55,12 @@ class BenchConfig:
     threads: str = "torch"  # torch's default (all cores) or "auto" (cpu_exec's choice)
     cache: str = "dynamic"  # or "static"
     compile: bool = False
+    quantize: str = "none"  # or "int8-decoder" (fp32 model, int8 decoder weights)
 
     @property
     def name(self) -> str:
-        name = f"{self.vocab}-{SHORT[self.dtype]}-{self.image}"
+        dtype = "int8" if self.quantize == "int8-decoder" else SHORT[self.dtype]
+        name = f"{self.vocab}-{dtype}-{self.image}"
         name += "-auto" if self.threads == "auto" else ""
         if self.compile:
             return name + "-compile"
@@ -78,6 +80,11 @@ def all_configs() -> dict[str, BenchConfig]:
         for d in ("float32", "bfloat16")
         for c in (False, True)
     ]
+    configs += [
+        BenchConfig(v, "float32", s, "auto", quantize="int8-decoder")
+        for v in ("stock", "pruned")
+        for s in SIZES
+    ]
     return {c.name: c for c in configs}
 
 
@@ -93,6 +100,8 @@ DEFAULT_CONFIGS = [
     "pruned-fp32-224-auto",
     "pruned-bf16-224-auto",
     "pruned-bf16-224-auto-static",
+    "pruned-int8-448-auto",
+    "pruned-int8-224-auto",
 ]
 
 
@@ -219,11 +228,13 @@ def run_child(args, config: BenchConfig) -> dict[str, Any]:
     start = time.perf_counter()
     model, shape = build_model(args.shape, config, vocab, tokenizer)
     build_s = time.perf_counter() - start
+    params = sum(p.numel() for p in model.parameters())  # before int8 packs them away
     optimize_for_cpu(
         model,
         dtype=config.dtype,
         compile=config.compile,
         static_cache=config.cache == "static",
+        quantize=config.quantize,
     )
     model.generation_config.update(
         bos_token_id=2, eos_token_id=1, pad_token_id=0, decoder_start_token_id=2
@@ -244,7 +255,7 @@ def run_child(args, config: BenchConfig) -> dict[str, Any]:
         "vocab_size": vocab,
         "image_size": shape.vision_image,
         "mm_tokens": shape.mm_tokens,
-        "params": sum(p.numel() for p in model.parameters()),
+        "params": params,
         "threads": threads,
         "build_s": build_s,
         "runs": runs,

@@ -4,7 +4,6 @@ import subprocess
 import sys
 
 import pytest
-
 from worker_client import REPO
 
 
@@ -18,7 +17,7 @@ def loaded_after(statement: str) -> set[str]:
 
 @pytest.mark.parametrize("statement", [
     "import desktop_app.cli",
-    "import model.protocol, model.options",
+    "import model.protocol, model.options, model.delimiters",
 ])
 def test_ui_side_never_imports_torch(statement):
     assert not {"torch", "transformers"} & loaded_after(statement)

@@ -281,18 +281,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from training.command import guarded, setup_logging
+
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
-    try:
-        return run(args)
-    except (RecipeError, SnapTexError) as exc:
-        print(f"snaptex eval: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("snaptex eval: interrupted", file=sys.stderr)
-        return 130
+    setup_logging()
+    return guarded("snaptex eval", lambda: run(args), (RecipeError, SnapTexError))
 
 
 if __name__ == "__main__":

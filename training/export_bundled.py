@@ -19,6 +19,7 @@ import sys
 import time
 from pathlib import Path
 
+from training.command import guarded, setup_logging
 from training.recipe import REPO_ROOT
 
 logger = logging.getLogger(__name__)
@@ -202,17 +203,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--eval-command", default="", help="the command that wrote it")
     parser.add_argument("--peer-report", type=Path, help="JSON from training.peer_compare")
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
-    try:
-        checkpoint = args.checkpoint or latest_checkpoint(args.run_dir)
-        model, processor = load_checkpoint(checkpoint, args.run_dir)
-        write_folder(model, processor, args.out)
-        facts = training_facts(checkpoint, args.run_dir)
-        write_model_card(args.out, model, facts, _read_json(args.eval_report),
-                         args.eval_command, _read_json(args.peer_report))
-    except (ExportError, OSError, ValueError) as exc:
-        print(f"export_bundled: error: {exc}", file=sys.stderr)
-        return 2
+    setup_logging()
+    return guarded("export_bundled", lambda: export(args), (ExportError, OSError, ValueError))
+
+
+def export(args: argparse.Namespace) -> int:
+    checkpoint = args.checkpoint or latest_checkpoint(args.run_dir)
+    model, processor = load_checkpoint(checkpoint, args.run_dir)
+    write_folder(model, processor, args.out)
+    facts = training_facts(checkpoint, args.run_dir)
+    write_model_card(args.out, model, facts, _read_json(args.eval_report),
+                     args.eval_command, _read_json(args.peer_report))
     print(f"exported {checkpoint} -> {args.out} ({folder_bytes(args.out) / 1e6:.1f} MB, "
           f"{facts['samples_seen']} samples seen) at {time.strftime('%H:%M UTC', time.gmtime())}")
     return 0

@@ -184,15 +184,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--output", type=Path, default=Path("runs/bundled/peer.json"))
     args = parser.parse_args(argv)
     args.argv = argv
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(name)s: %(message)s")
     from model.errors import SnapTexError
+    from training.command import guarded, setup_logging
     from training.recipe import RecipeError
 
-    try:
-        document = compare(args)
-    except (PeerUnavailable, SnapTexError, RecipeError) as exc:
-        print(f"peer_compare: error: {exc}", file=sys.stderr)
-        return 2
+    setup_logging()
+    return guarded("peer_compare", lambda: report(args),
+                   (PeerUnavailable, SnapTexError, RecipeError))
+
+
+def report(args: argparse.Namespace) -> int:
+    document = compare(args)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(document, indent=2, ensure_ascii=False))
     print(f"{document['data']['examples']} examples, {args.threads} threads, network blocked")

@@ -31,7 +31,6 @@ import json
 import logging
 import re
 import shutil
-import sys
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -471,20 +470,22 @@ def main(argv: list[str] | None = None) -> int:
         help="also keep Gemma's <unusedN> placeholder tokens",
     )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
-    try:
-        formulas = read_corpus(args.corpus, args.limit)
-        report = prune_checkpoint(
-            args.model,
-            args.out,
-            formulas,
-            min_count=max(1, args.min_count),
-            keep_unused=args.keep_unused,
-            keep_texts=args.keep_text,
-        )
-    except (PruneError, OSError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    from training.command import guarded, setup_logging
+
+    setup_logging()
+    return guarded("prune_vocab", lambda: prune_and_report(args),
+                   (PruneError, OSError, ValueError))
+
+
+def prune_and_report(args: argparse.Namespace) -> int:
+    report = prune_checkpoint(
+        args.model,
+        args.out,
+        read_corpus(args.corpus, args.limit),
+        min_count=max(1, args.min_count),
+        keep_unused=args.keep_unused,
+        keep_texts=args.keep_text,
+    )
     print(json.dumps({k: v for k, v in report.items() if k != "kept_ids"}, indent=2))
     return 0
 

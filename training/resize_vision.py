@@ -25,7 +25,6 @@ import json
 import logging
 import math
 import shutil
-import sys
 from pathlib import Path
 
 from model.cpu_exec import pooled_tokens, read_hints, update_hints
@@ -196,12 +195,15 @@ def main(argv: list[str] | None = None) -> int:
         help="image tokens per image (default: keep, if it pools evenly)",
     )
     args = parser.parse_args(argv)
-    logging.basicConfig(level=logging.INFO, format="%(levelname)s %(message)s")
-    try:
-        result = resize_checkpoint(args.model, args.out, args.size, args.mm_tokens)
-    except (ResizeError, OSError, ValueError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
-        return 2
+    from training.command import guarded, setup_logging
+
+    setup_logging()
+    return guarded("resize_vision", lambda: _print_json(
+        resize_checkpoint(args.model, args.out, args.size, args.mm_tokens)),
+        (ResizeError, OSError, ValueError))
+
+
+def _print_json(result: dict) -> int:
     print(json.dumps(result))
     return 0
 

@@ -356,22 +356,15 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from training.command import guarded, setup_logging
+
     args = build_parser().parse_args(argv)
-    logging.basicConfig(
-        level=logging.DEBUG if args.verbose else logging.INFO,
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    setup_logging(args.verbose)
     if args.list_recipes:
         print("\n".join(available_recipes()))
         return 0
-    try:
-        return run(args)
-    except RecipeError as exc:
-        print(f"snaptex train: error: {exc}", file=sys.stderr)
-        return 2
-    except KeyboardInterrupt:
-        print("snaptex train: interrupted", file=sys.stderr)
-        return 130
+    return guarded("snaptex train", lambda: run(args), (RecipeError,),
+                   on_interrupt="interrupted; rerun the command to resume")
 
 
 if __name__ == "__main__":

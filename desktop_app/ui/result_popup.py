@@ -34,10 +34,10 @@ from PySide6.QtWidgets import (
 )
 
 from desktop_app import clipboard, preview
-from desktop_app.formatting import LABELS, Style, wrap
 from desktop_app.geometry import popup_position
 from desktop_app.qt_compat import make_label, make_timer
 from desktop_app.ui import icons
+from model.delimiters import LABELS, Style, wrap
 
 logger = logging.getLogger(__name__)
 
@@ -81,7 +81,7 @@ class LatexEdit(QPlainTextEdit):
 class ResultPopup(QWidget):
     cancel_requested = Signal()
     copy_requested = Signal(str)  # the text to put on the clipboard
-    style_chosen = Signal(str)  # formatting.Style value
+    style_chosen = Signal(str)  # model.delimiters.Style value
     image_received = Signal(QImage)  # pasted (Ctrl+V) or dropped
 
     def __init__(self, parent: QWidget | None = None):

@@ -4,11 +4,11 @@ import json
 import subprocess
 import sys
 
-import pytest
-
 import images_factory as f
-from model.bench import percentile
+import pytest
 from worker_client import REPO
+
+from model.bench import percentile
 
 
 @pytest.mark.parametrize(("values", "q", "expected"), [

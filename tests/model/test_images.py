@@ -1,9 +1,9 @@
 """Decoding untrusted image bytes: every bad input is a clear one-line error."""
 
+import images_factory as f
 import pytest
 from PIL import Image
 
-import images_factory as f
 from model.errors import BadImageError, TooLargeError
 from model.images import open_image_bytes, open_image_file
 from model.preprocess import prepare

@@ -41,6 +41,7 @@ def test_seed_settings_beam_search(recognizer):
 
 def test_cancel_between_steps(recognizer):
     import images_factory as f
+
     from model.errors import CancelledError
 
     calls = []

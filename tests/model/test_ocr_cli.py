@@ -4,11 +4,11 @@ import json
 import subprocess
 import sys
 
-import pytest
-
 import images_factory as f
-from model.ocr import wrap
+import pytest
 from worker_client import REPO
+
+from model.ocr import wrap
 
 
 def run(*args, stdin=None):
@@ -42,11 +42,14 @@ def test_json_batch_mixed_inputs(tiny_model_dir, images):
 
 
 def test_stdin_and_format(tiny_model_dir, images):
-    done = run("--model", str(tiny_model_dir), "--format", "inline", "--max-new-tokens", "4",
-               "-", stdin=images[0].read_bytes())
-    assert done.returncode == 0, done.stderr
-    out = done.stdout.decode().strip()
-    assert out.startswith("$") and out.endswith("$")
+    outputs = {}
+    for fmt in ("raw", "inline"):
+        done = run("--model", str(tiny_model_dir), "--format", fmt, "--max-new-tokens", "12",
+                   "-", stdin=images[0].read_bytes())
+        assert done.returncode == 0, done.stderr
+        outputs[fmt] = done.stdout.decode().removesuffix("\n")
+    # Greedy decoding is deterministic, so the formats differ only by their delimiters.
+    assert outputs["inline"] == wrap(outputs["raw"], "inline")
 
 
 def test_missing_model_is_one_line(images):
@@ -56,11 +59,12 @@ def test_missing_model_is_one_line(images):
 
 
 @pytest.mark.parametrize(("fmt", "expected"), [
-    ("raw", "x"), ("inline", "$x$"), ("display", "\\[x\\]"),
-    ("equation", "\\begin{equation}\nx\n\\end{equation}"),
+    ("raw", "x"), ("inline", "$x$"), ("paren", "\\(x\\)"), ("display", "\\[x\\]"),
+    ("equation", "\\begin{equation*}\nx\n\\end{equation*}"),
+    ("inline", ""),  # nothing recognised: nothing to paste, not "$$"
 ])
 def test_wrap(fmt, expected):
-    assert wrap("x", fmt) == expected
+    assert wrap("x" if expected else "", fmt) == expected
 
 
 def test_help_reads_well():

@@ -1,9 +1,9 @@
 """Table tests for pre-processing real snips."""
 
+import images_factory as f
 import pytest
 from PIL import Image, ImageDraw
 
-import images_factory as f
 from model.errors import BadImageError
 from model.images import open_image_bytes
 from model.preprocess import (

@@ -3,11 +3,11 @@
 import subprocess
 import sys
 
-import pytest
-
 import images_factory as f
-from model import protocol
+import pytest
 from worker_client import REPO, WorkerProcess
+
+from model import protocol
 
 OPTIONS = {"max_new_tokens": 6}
 

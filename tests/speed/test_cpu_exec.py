@@ -92,15 +92,17 @@ def test_pooled_tokens_rejects_partial_patches():
 def test_hints_round_trip_and_defaults(tmp_path):
     assert read_hints(tmp_path) == SnaptexHints()
     update_hints(tmp_path, vision_resized_from=896, cpu={"dtype": "bfloat16"}, note="x")
-    update_hints(tmp_path, cpu={"static_cache": True})
+    update_hints(tmp_path, cpu={"static_cache": True, "quantize": "int8-decoder"})
     hints = read_hints(tmp_path)
+    assert hints.cpu.quantize == "int8-decoder"
     assert hints.vision_resized_from == 896
     assert hints.cpu.dtype == "bfloat16" and hints.cpu.static_cache is True
     assert hints.extra == {"note": "x"}
 
 
 @pytest.mark.parametrize(
-    "content", ["[1, 2]", "{not json", '{"cpu": {"dtype": "int8"}}']
+    "content",
+    ["[1, 2]", "{not json", '{"cpu": {"dtype": "int8"}}', '{"cpu": {"quantize": "int4"}}'],
 )
 def test_bad_hints_fall_back_to_defaults(tmp_path, content):
     (tmp_path / "snaptex.json").write_text(content)
@@ -125,6 +127,55 @@ def test_optimize_for_cpu_follows_folder_hints(tiny_model_dir, tmp_path):
     assert not model.training
     model = cpu_exec.optimize_for_cpu(model, dtype="float32", static_cache=False)
     assert model.dtype == torch.float32
+
+
+def _decoder_logits(model, processor):
+    import torch
+
+    from model.options import SEED_PROMPT
+    from model.shape_bench import formula_image
+
+    inputs = processor(text=SEED_PROMPT, images=formula_image(), return_tensors="pt")
+    decoder_ids = torch.tensor([[2, 10, 11, 12, 13]])
+    with torch.no_grad():
+        return model(**inputs, decoder_input_ids=decoder_ids).logits
+
+
+def test_int8_decoder_hint_quantises_only_the_decoder(tiny_model_dir, tmp_path):
+    import shutil
+
+    import torch
+    from transformers import AutoModelForSeq2SeqLM, AutoProcessor
+
+    folder = tmp_path / "m"
+    shutil.copytree(tiny_model_dir, folder)
+    (folder / "snaptex.json").write_text(
+        json.dumps({"cpu": {"dtype": "bfloat16", "quantize": "int8-decoder"}})
+    )
+    processor = AutoProcessor.from_pretrained(folder)
+    reference = AutoModelForSeq2SeqLM.from_pretrained(folder).eval()
+    model = cpu_exec.optimize_for_cpu(AutoModelForSeq2SeqLM.from_pretrained(folder))
+
+    assert model.dtype == torch.float32  # int8 kernels take fp32 activations
+    plain = torch.nn.Linear
+    decoder_linears = [m for m in model.get_decoder().modules() if type(m) is plain]
+    encoder_linears = [m for m in model.get_encoder().modules() if type(m) is plain]
+    assert decoder_linears == [] and encoder_linears
+    assert type(model.get_output_embeddings()) is not plain
+    expected, got = _decoder_logits(reference, processor), _decoder_logits(model, processor)
+    # int8 weights perturb the logits a little, never reshape them. (No argmax check:
+    # the random tiny model's logits are nearly flat, so ties flip on any rounding.)
+    assert (got - expected).abs().max() < 0.05 * expected.abs().max()
+    centred = [t - t.mean(-1, keepdim=True) for t in (got, expected)]
+    assert torch.nn.functional.cosine_similarity(*centred, dim=-1).min() > 0.99
+
+
+def test_unknown_quantisation_is_rejected(tiny_model_dir):
+    from transformers import AutoModelForSeq2SeqLM
+
+    model = AutoModelForSeq2SeqLM.from_pretrained(tiny_model_dir)
+    with pytest.raises(ValueError, match="quantize"):
+        cpu_exec.optimize_for_cpu(model, dtype="float32", quantize="int4")
 
 
 @pytest.mark.parametrize(

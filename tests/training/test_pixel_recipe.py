@@ -86,9 +86,10 @@ def test_pixel_only_model_trains_through_the_same_entry_point(tiny_model_dir, tm
         out / "preprocessor_config.json"
     ).is_file()
     # The app's loader reads it back (pixel-only adapter) and produces text.
+    from PIL import Image, ImageDraw
+
     from model.loading import load_recognizer
     from model.options import InferenceOptions
-    from PIL import Image, ImageDraw
 
     recognizer = load_recognizer(out, device="cpu", dtype="float32")
     assert recognizer.adapter.name == "vision-encoder-decoder"

@@ -1,5 +1,8 @@
-"""Clipboard delimiter styles: a desktop concern, so re-formatting never re-runs the
-model."""
+"""Math delimiters around recognised LaTeX, shared by the app's popup and ``snaptex ocr``.
+
+Standard library only: the desktop app imports it without pulling in torch, and re-styling a
+result never re-runs the model.
+"""
 
 from __future__ import annotations
 
@@ -22,6 +25,15 @@ LABELS: dict[Style, str] = {
     Style.INLINE_PAREN: r"\(…\)",
     Style.DISPLAY_BRACKET: r"\[…\]",
     Style.EQUATION: "equation*",
+}
+
+# ``snaptex ocr --format`` names (short words for a shell) onto the same styles.
+CLI_NAMES: dict[str, Style] = {
+    "raw": Style.RAW,
+    "inline": Style.INLINE_DOLLAR,
+    "paren": Style.INLINE_PAREN,
+    "display": Style.DISPLAY_BRACKET,
+    "equation": Style.EQUATION,
 }
 
 _DELIMITERS: dict[Style, tuple[str, str]] = {

@@ -2,7 +2,7 @@
 
 import pytest
 
-from desktop_app.formatting import LABELS, Style, strip_delimiters, wrap
+from model.delimiters import LABELS, Style, strip_delimiters, wrap
 
 
 @pytest.mark.parametrize(
