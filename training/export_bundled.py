@@ -111,9 +111,9 @@ tags: [latex, ocr, im2latex, vision-encoder-decoder]
 
 The equation-to-LaTeX model that ships inside SnapTeX so it works offline on a laptop CPU.
 A `VisionEncoderDecoderModel` (stock transformers classes, no remote code):
-**DonutSwin** encoder over a wide {height}x{width} canvas (aspect-preserving resize + pad by
-`DonutImageProcessorPil`, so wide formulas are not squashed; 3 stages, {depths} blocks,
-widths {widths}, window {window}) and a pre-LayerNorm **MBart** decoder ({dec_layers} layers, width
+**{encoder}** encoder over a wide {height}x{width} canvas (aspect-preserving resize + pad by
+`DonutImageProcessorPil`, so wide formulas are not squashed; {depths} blocks per stage,
+widths {widths}, window {window}, {positions}) and a pre-LayerNorm **MBart** decoder ({dec_layers} layers, width
 {d_model}, {dec_heads} heads) over a LaTeX BPE vocabulary of {vocab} tokens.
 {params:.1f}M parameters, float32 safetensors ({size_mb:.1f} MB).
 
@@ -180,7 +180,10 @@ def peer_section(report: dict | None) -> str:
 def write_model_card(out: Path, model, facts: dict, report: dict | None,
                      command: str, peer: dict | None) -> None:
     enc, dec = model.config.encoder, model.config.decoder
+    absolute = getattr(enc, "use_absolute_embeddings", False)
     text = CARD.format(
+        encoder={"swin": "Swin", "donut-swin": "DonutSwin"}.get(enc.model_type, enc.model_type),
+        positions="learned absolute positions" if absolute else "relative positions only",
         height=enc.image_size[0], width=enc.image_size[1], depths=list(enc.depths),
         widths=[enc.embed_dim * 2**i for i in range(len(enc.depths))],
         window=enc.window_size, dec_layers=dec.decoder_layers, d_model=dec.d_model,

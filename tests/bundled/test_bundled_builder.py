@@ -25,7 +25,8 @@ def test_full_shape_fits_the_disk_budget_in_float32():
     model = build_model(SHAPES["bundled"], vocab_size=1000)
     assert count_parameters(model) * 4 < MAX_BYTES
     assert model.config.model_type == "vision-encoder-decoder"
-    assert model.config.encoder.model_type == "donut-swin"
+    assert model.config.encoder.model_type == "swin"
+    assert model.config.encoder.use_absolute_embeddings  # the decoder must know left from right
     # Encoder output width must equal the decoder width: no projection layer needed.
     assert SHAPES["bundled"].encoder_width == model.config.decoder.d_model
 
@@ -40,6 +41,37 @@ def test_full_shape_fits_the_disk_budget_in_float32():
 )
 def test_shape_from_dict(data, expected):
     assert BundledShape.from_dict(data) == expected
+
+
+@pytest.mark.parametrize(
+    ("changes", "model_type", "tokens"),
+    [
+        ({}, "swin", 4 * 16),  # 4-px patches of 32x128, merged once: 4x16
+        ({"absolute_positions": False}, "donut-swin", 4 * 16),  # older checkpoints
+        ({"encoder": "vit", "patch": 8, "embed_dim": 32, "depths": (1,), "heads": (2,)},
+         "vit", 1 + 4 * 16),  # CLS + 4x16 patches
+    ],
+)
+def test_encoder_variants_feed_the_decoder(changes, model_type, tokens):
+    import dataclasses
+
+    import torch
+
+    shape = dataclasses.replace(SHAPES["tiny"], **changes)
+    model = build_model(shape, vocab_size=300)
+    assert model.config.encoder.model_type == model_type
+    pixels = torch.rand(2, 3, shape.image_height, shape.image_width)
+    with torch.no_grad():
+        out = model(pixel_values=pixels, decoder_input_ids=torch.full((2, 3), BOS_ID))
+    assert out.encoder_last_hidden_state.shape == (2, tokens, shape.encoder_width)
+    assert out.logits.shape == (2, 3, 300)
+
+
+def test_unknown_encoder_is_rejected():
+    import dataclasses
+
+    with pytest.raises(ValueError, match="unknown bundled encoder"):
+        build_model(dataclasses.replace(SHAPES["tiny"], encoder="resnet"), vocab_size=300)
 
 
 @pytest.fixture(scope="module")
