@@ -270,17 +270,20 @@ def optimize_for_cpu(
     quantize = hints.cpu.quantize if quantize is None else quantize
     if quantize not in QUANTIZE:
         raise ValueError(f"quantize must be one of {QUANTIZE}, not {quantize!r}")
-    if quantize != "none" and chosen != "float32":
-        # Dynamic int8 kernels take fp32 activations; int8 weights already cut the
-        # decoder's memory traffic 4x, more than bf16 would.
-        logger.info("int8 decoder: running in float32 instead of %s", chosen)
-        chosen = "float32"
+    bf16_vision = False
+    if quantize != "none" and chosen == "bfloat16":
+        # Dynamic int8 kernels take fp32 activations, so the model runs in fp32 around
+        # them; only the vision encoder (compute-bound, where AMX bf16 is 3x faster and
+        # no weights are shared with the text side) stays in bf16.
+        bf16_vision, chosen = True, "float32"
     model.eval()
     model.requires_grad_(False)
     if model.dtype != getattr(torch, chosen):
         model.to(getattr(torch, chosen))
     if quantize == "int8-decoder":
         quantize_decoder(model)
+        if bf16_vision:
+            run_in_bfloat16(vision_encoder(model))
     use_static = hints.cpu.static_cache if static_cache is None else static_cache
     use_compile = hints.cpu.compile if compile is None else compile
     generation = getattr(model, "generation_config", None)
@@ -327,6 +330,35 @@ def quantize_decoder(model) -> int:
         quantize_dynamic(model, qconfig_spec=names, dtype=torch.qint8, inplace=True)
     logger.info("int8 decoder: %d Linear layers quantised", len(names))
     return len(names)
+
+
+def vision_encoder(model):
+    """The image encoder: T5Gemma-2's SigLIP tower, or a vision-encoder-decoder's encoder."""
+    encoder = model.get_encoder()
+    return getattr(encoder, "vision_tower", encoder)
+
+
+def run_in_bfloat16(module) -> None:
+    """Run ``module`` in bf16 inside an fp32 model: cast its inputs in, its outputs back."""
+    import torch
+
+    def to(dtype, value):
+        floating = torch.is_tensor(value) and value.is_floating_point()
+        return value.to(dtype) if floating else value
+
+    def inputs_in(_module, args, kwargs):
+        return (tuple(to(torch.bfloat16, a) for a in args),
+                {k: to(torch.bfloat16, v) for k, v in kwargs.items()})
+
+    def outputs_out(_module, _args, output):
+        for key, value in output.items():
+            output[key] = to(torch.float32, value)
+        return output
+
+    module.to(torch.bfloat16)
+    module.register_forward_pre_hook(inputs_in, with_kwargs=True)
+    module.register_forward_hook(outputs_out)
+    logger.info("%s runs in bfloat16 inside the float32 model", type(module).__name__)
 
 
 def _dtype_name(dtype: Any) -> str:

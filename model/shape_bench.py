@@ -59,7 +59,9 @@ class BenchConfig:
 
     @property
     def name(self) -> str:
-        dtype = "int8" if self.quantize == "int8-decoder" else SHORT[self.dtype]
+        dtype = SHORT[self.dtype]
+        if self.quantize == "int8-decoder":  # int8 decoder; the vision tower in dtype
+            dtype = "int8" if self.dtype == "float32" else "int8bf16"
         name = f"{self.vocab}-{dtype}-{self.image}"
         name += "-auto" if self.threads == "auto" else ""
         if self.compile:
@@ -81,8 +83,9 @@ def all_configs() -> dict[str, BenchConfig]:
         for c in (False, True)
     ]
     configs += [
-        BenchConfig(v, "float32", s, "auto", quantize="int8-decoder")
+        BenchConfig(v, d, s, "auto", quantize="int8-decoder")
         for v in ("stock", "pruned")
+        for d in ("float32", "bfloat16")
         for s in SIZES
     ]
     return {c.name: c for c in configs}
@@ -102,6 +105,8 @@ DEFAULT_CONFIGS = [
     "pruned-bf16-224-auto-static",
     "pruned-int8-448-auto",
     "pruned-int8-224-auto",
+    "pruned-int8bf16-448-auto",
+    "pruned-int8bf16-224-auto",
 ]
 
 

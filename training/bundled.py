@@ -50,7 +50,10 @@ class BundledShape:
     # Measured: with it off, 38k samples left the decoder ignoring the image (loss with
     # shuffled images within 3% of the real loss).
     absolute_positions: bool = True
-    encoder: str = "swin"  # or "vit": one stage of ``depths[0]`` layers, width embed_dim
+    # "swin"; "segformer" (Mix Transformer: overlapping conv patch embeddings and 3x3
+    # depthwise convs in every FFN, so conv-like locality and implicit positions); or
+    # "vit" (one stage of ``depths[0]`` layers of width embed_dim).
+    encoder: str = "swin"
 
     @property
     def encoder_width(self) -> int:
@@ -116,8 +119,10 @@ def encoder_config(shape: BundledShape):
             num_attention_heads=shape.heads[0], intermediate_size=4 * shape.embed_dim,
             hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0,
         )
+    if shape.encoder == "segformer":
+        return segformer_config(shape)
     if shape.encoder != "swin":
-        raise ValueError(f"unknown bundled encoder {shape.encoder!r} (swin or vit)")
+        raise ValueError(f"unknown bundled encoder {shape.encoder!r} (swin, segformer, vit)")
     # DonutSwin sizes its absolute table for a CLS token it never adds (a crash in
     # transformers 5.x), so the absolute-position variant uses the plain Swin classes.
     swin = SwinConfig if shape.absolute_positions else DonutSwinConfig
@@ -127,6 +132,25 @@ def encoder_config(shape: BundledShape):
         window_size=shape.window, use_absolute_embeddings=shape.absolute_positions,
         hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, drop_path_rate=0.05,
     )
+
+
+def segformer_config(shape: BundledShape):
+    """Mix Transformer stages at strides 4, 8, 16, ... that keep the token sequence."""
+    from transformers import SegformerConfig
+
+    stages = len(shape.depths)
+    widths = [shape.embed_dim * 2**i for i in range(stages)]
+    config = SegformerConfig(
+        num_channels=3, num_encoder_blocks=stages, depths=list(shape.depths),
+        hidden_sizes=widths, num_attention_heads=list(shape.heads),
+        patch_sizes=[7] + [3] * (stages - 1), strides=[shape.patch] + [2] * (stages - 1),
+        # Keys/values pooled to stride 32 in every stage: global attention stays cheap.
+        sr_ratios=[2 ** (stages - i) for i in range(stages)], mlp_ratios=[4] * stages,
+        hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, drop_path_rate=0.05,
+        reshape_last_stage=False,  # (batch, tokens, width), what cross-attention takes
+    )
+    config.hidden_size = widths[-1]  # VisionEncoderDecoder reads the encoder's width here
+    return config
 
 
 def train_tokenizer(formulas: Iterable[str], vocab_size: int):
