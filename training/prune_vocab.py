@@ -469,6 +469,12 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="also keep Gemma's <unusedN> placeholder tokens",
     )
+    parser.add_argument(
+        "--int8-decoder",
+        action="store_true",
+        help="mark the folder for int8 decoding on CPU (snaptex.json cpu.quantize): "
+        "~2x faster per token than the pruned model in fp32 or bf16 (README figures)",
+    )
     args = parser.parse_args(argv)
     from training.command import guarded, setup_logging
 
@@ -486,6 +492,10 @@ def prune_and_report(args: argparse.Namespace) -> int:
         keep_unused=args.keep_unused,
         keep_texts=args.keep_text,
     )
+    if args.int8_decoder:
+        from model.cpu_exec import update_hints
+
+        update_hints(args.out, cpu={"quantize": "int8-decoder"})
     print(json.dumps({k: v for k, v in report.items() if k != "kept_ids"}, indent=2))
     return 0
 

@@ -170,3 +170,14 @@ def test_cli_reports_bad_input(tmp_path, capsys):
     assert "error:" in capsys.readouterr().err
     with pytest.raises(PruneError):
         read_corpus([tmp_path / "nothing.txt"])
+
+
+def test_cli_int8_flag_writes_the_hint_the_loader_follows(tiny_model_dir, tmp_path):
+    from model.cpu_exec import read_hints
+
+    corpus = tmp_path / "formulas.txt"
+    corpus.write_text("\n".join(SMALL_CORPUS), encoding="utf-8")
+    out = tmp_path / "out"
+    assert main([str(tiny_model_dir), str(out), "--corpus", str(corpus), "--int8-decoder"]) == 0
+    hints = read_hints(out)
+    assert hints.cpu.quantize == "int8-decoder" and hints.prune_vocab
