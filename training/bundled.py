@@ -19,7 +19,7 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 
 PAD, EOS, BOS, UNK = "<pad>", "<eos>", "<bos>", "<unk>"
-PAD_ID, EOS_ID, BOS_ID = 0, 1, 2  # Gemma's layout, as model.build uses
+PAD_ID, EOS_ID, BOS_ID, UNK_ID = 0, 1, 2, 3  # Gemma's layout, as model.build uses
 # Pre-tokens: a command (\frac, \{), or a run of anything else. BPE merges only inside
 # a pre-token, so it learns `^{2}` and `}{` but never glues `2}\` across a command.
 LATEX_PRETOKEN = r"\\[A-Za-z]+\*?|\\.|[^\\]+"
@@ -306,15 +306,28 @@ def build_for_recipe(recipe):
 
 
 class BundledCollator:
-    """Pixels + canonical-LaTeX labels (no BOS: the decoder start token is BOS)."""
+    """Pixels + canonical-LaTeX labels (no BOS: the decoder start token is BOS).
 
-    def __init__(self, processor, recipe, **_unused):
+    ``decoder_noise`` (``collator_args``): the share of the decoder's *input* tokens
+    replaced by ``<unk>`` (labels untouched). A decoder that cannot trust its own history
+    has to read the image, which a from-scratch model otherwise learns late: its language
+    model alone gets the loss down first.
+    """
+
+    def __init__(self, processor, recipe, decoder_noise: float = 0.0, seed: int = 0,
+                 **_unused):
+        import torch
+
         from training.collators import ImagePreparer
 
+        if not 0.0 <= decoder_noise < 1.0:
+            raise ValueError(f"decoder_noise must be in [0, 1), not {decoder_noise}")
         self.image_processor = processor.image_processor
         self.tokenizer = processor.tokenizer
         self.max_length = recipe.max_target_length
         self.images = ImagePreparer(recipe.preprocess, recipe.letterbox)
+        self.decoder_noise = decoder_noise
+        self.generator = torch.Generator().manual_seed(seed)
 
     def __call__(self, examples: list[dict]):
         import torch
@@ -326,7 +339,20 @@ class BundledCollator:
         labels = torch.full((len(ids), max(map(len, ids))), -100, dtype=torch.long)
         for row, seq in enumerate(ids):
             labels[row, : len(seq)] = torch.tensor(seq)
-        return {"pixel_values": pixels, "labels": labels}
+        batch = {"pixel_values": pixels, "labels": labels}
+        if self.decoder_noise:
+            batch["decoder_input_ids"] = self.noisy_decoder_inputs(labels)
+        return batch
+
+    def noisy_decoder_inputs(self, labels):
+        """Teacher-forcing inputs (BOS + labels shifted right) with ``<unk>`` noise."""
+        import torch
+
+        inputs = torch.cat([torch.full_like(labels[:, :1], BOS_ID), labels[:, :-1]], 1)
+        inputs = inputs.masked_fill(inputs == -100, PAD_ID)
+        noise = torch.rand(inputs.shape, generator=self.generator) < self.decoder_noise
+        noise &= inputs > UNK_ID  # never BOS, padding or EOS
+        return inputs.masked_fill(noise, UNK_ID)
 
     def encode(self, text: str) -> list[int]:
         ids = self.tokenizer(target_text(text), add_special_tokens=False)["input_ids"]

@@ -133,3 +133,34 @@ def test_collator_labels_are_clean_latex_with_eos_and_no_bos(tiny_saved):
     assert processor.tokenizer.decode(first[:-1]) == r"\frac{a}{b}"
     second = labels[1].tolist()
     assert second[second.index(EOS_ID) + 1:] == [-100] * (len(second) - second.index(EOS_ID) - 1)
+
+
+@pytest.mark.parametrize(("noise", "replaced"), [(0.0, None), (0.5, (0.2, 0.8)), (0.99, (0.9, 1.0))])
+def test_decoder_noise_replaces_only_input_tokens(tiny_saved, noise, replaced):
+    from transformers import AutoProcessor
+
+    processor = AutoProcessor.from_pretrained(tiny_saved, local_files_only=True)
+    collate = BundledCollator(processor, load_recipe("bundled-tiny"), decoder_noise=noise)
+    text = r"x^{2}+y^{2}=z^{2}+\frac{a}{b}-\sqrt{c}\cdot\alpha\beta\gamma"
+    batch = collate([{"image": Image.new("RGB", (120, 30), "white"), "text": text}] * 8)
+    clean = BundledCollator(processor, load_recipe("bundled-tiny"))(
+        [{"image": Image.new("RGB", (120, 30), "white"), "text": text}] * 8)
+    assert batch["labels"].equal(clean["labels"])  # what is scored never changes
+    if replaced is None:
+        assert "decoder_input_ids" not in batch
+        return
+    inputs, labels = batch["decoder_input_ids"], batch["labels"]
+    assert (inputs[:, 0] == BOS_ID).all()
+    shifted = labels[:, :-1]
+    tokens = shifted > 3  # ordinary tokens: the only ones noise may touch
+    swapped = (inputs[:, 1:] == 3) & tokens
+    assert inputs[:, 1:][~tokens & (shifted >= 0)].equal(shifted[~tokens & (shifted >= 0)])
+    assert replaced[0] <= swapped.sum().item() / tokens.sum().item() <= replaced[1]
+
+
+def test_decoder_noise_out_of_range_is_rejected(tiny_saved):
+    from transformers import AutoProcessor
+
+    processor = AutoProcessor.from_pretrained(tiny_saved, local_files_only=True)
+    with pytest.raises(ValueError, match="decoder_noise"):
+        BundledCollator(processor, load_recipe("bundled-tiny"), decoder_noise=1.0)
