@@ -1,0 +1,126 @@
+"""Does a checkpoint read its images yet? Its loss on true pairs against shuffled ones.
+
+A model trained from scratch first learns LaTeX as a language: its loss falls while it
+ignores the pixels, and greedy decoding then prints the same formula for every image. The
+gap between the loss with each label's images shuffled among the batch and the loss on the
+true pairs (nats per token) says how much the model relies on the image: ~0 means not at
+all. Cheap enough to run on every checkpoint of a long run (a few batches, no generation)::
+
+    python -m training.reliance --model runs/bundled/checkpoint-900 --recipe bundled
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+from dataclasses import asdict, dataclass
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Reliance:
+    true_loss: float
+    shuffled_loss: float
+    rows: int
+
+    @property
+    def gap(self) -> float:
+        return self.shuffled_loss - self.true_loss
+
+    def to_dict(self) -> dict:
+        return {**asdict(self), "gap": self.gap}
+
+
+def derangement(n: int, seed: int) -> list[int]:
+    """A permutation of range(n) that moves every index (a rotation of a shuffle)."""
+    import random
+
+    if n < 2:
+        raise ValueError("shuffling images needs at least 2 rows")
+    order = list(range(n))
+    random.Random(seed).shuffle(order)
+    moved = [0] * n
+    for position, index in enumerate(order):
+        moved[index] = order[(position + 1) % n]
+    return moved
+
+
+def image_reliance(model, batches, seed: int = 0) -> Reliance:
+    """Mean loss over ``batches`` (collated dicts with ``pixel_values``), true vs shuffled."""
+    import torch
+
+    true_total = shuffled_total = 0.0
+    rows = 0
+    model.eval()
+    with torch.no_grad():
+        for number, batch in enumerate(batches):
+            size = batch["pixel_values"].shape[0]
+            order = torch.tensor(derangement(size, seed + number))
+            true_total += float(model(**batch).loss) * size
+            shuffled = {**batch, "pixel_values": batch["pixel_values"][order]}
+            shuffled_total += float(model(**shuffled).loss) * size
+            rows += size
+    return Reliance(true_total / rows, shuffled_total / rows, rows)
+
+
+def recipe_batches(recipe, processor, rows_per_source: int, batch_size: int):
+    """The recipe's own collator over the first rows of each training source."""
+    from training.collators import make_collator
+    from training.data import load_split
+
+    collate = make_collator(processor, recipe)
+    examples = []
+    for source in recipe.datasets:
+        split = load_split(source, source.train_split)
+        examples += [split[i] for i in range(min(rows_per_source, len(split)))]
+    return [collate(examples[i : i + batch_size])
+            for i in range(0, len(examples) - 1, batch_size)]
+
+
+def load_model(folder: str):
+    from transformers import AutoModelForImageTextToText, AutoModelForSeq2SeqLM, AutoProcessor
+
+    processor = AutoProcessor.from_pretrained(folder, local_files_only=True)
+    try:
+        model = AutoModelForImageTextToText.from_pretrained(folder, local_files_only=True)
+    except ValueError:  # T5Gemma-2 registers as a seq2seq LM only
+        model = AutoModelForSeq2SeqLM.from_pretrained(folder, local_files_only=True)
+    return model, processor
+
+
+def run(args: argparse.Namespace) -> int:
+    from training.recipe import load_recipe
+
+    model, processor = load_model(args.model)
+    recipe = load_recipe(args.recipe)
+    batches = recipe_batches(recipe, processor, args.rows, args.batch_size)
+    result = image_reliance(model, batches, args.seed)
+    print(json.dumps({"model": args.model, **result.to_dict()}))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    import torch
+
+    from model.errors import SnapTexError
+    from training.command import guarded, setup_logging
+    from training.recipe import RecipeError
+
+    parser = argparse.ArgumentParser(prog="python -m training.reliance",
+                                     description=__doc__.splitlines()[0])
+    parser.add_argument("--model", required=True, help="checkpoint folder")
+    parser.add_argument("--recipe", default="bundled", help="recipe whose data and collator to use")
+    parser.add_argument("--rows", type=int, default=24, help="rows per data source")
+    parser.add_argument("--batch-size", type=int, default=12)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--threads", type=int, default=1)
+    args = parser.parse_args(argv)
+    torch.set_num_threads(args.threads)
+    setup_logging()
+    return guarded("reliance", lambda: run(args), (RecipeError, SnapTexError, OSError, ValueError))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
