@@ -15,6 +15,7 @@ import argparse
 import json
 import logging
 from dataclasses import asdict, dataclass
+from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +83,8 @@ def recipe_batches(recipe, processor, rows_per_source: int, batch_size: int):
 def load_model(folder: str):
     from transformers import AutoModelForImageTextToText, AutoModelForSeq2SeqLM, AutoProcessor
 
+    if not (Path(folder) / "config.json").is_file():
+        raise ValueError(f"no model folder at {folder}")
     processor = AutoProcessor.from_pretrained(folder, local_files_only=True)
     try:
         model = AutoModelForImageTextToText.from_pretrained(folder, local_files_only=True)

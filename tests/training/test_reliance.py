@@ -49,3 +49,10 @@ def test_reliance_runs_the_model_on_both_orders(tmp_path):
     assert result.true_loss > 0 and result.shuffled_loss > 0
     # Shuffling changes the pixels each label is scored against, so the loss moves.
     assert result.true_loss != result.shuffled_loss
+
+
+def test_missing_folder_is_one_line(tmp_path, capsys):
+    from training.reliance import main
+
+    assert main(["--model", str(tmp_path / "nope")]) == 2
+    assert capsys.readouterr().err.strip() == f"reliance: error: no model folder at {tmp_path / 'nope'}"
