@@ -82,7 +82,7 @@ def crop_to_ink(
     box = ink_bbox(grey)
     if box is None:
         raise BadImageError("no equation found: the image is blank")
-    left, top, right, bottom = box
+    _left, top, _right, bottom = box
     cropped = grey.crop(box)
     margin = max(min_margin, round((bottom - top) * margin_frac))
     return ImageOps.expand(cropped, border=margin, fill=255)

@@ -100,7 +100,7 @@ class Recognizer:
         special = set(self.tokenizer.all_special_ids)
         per_image = {k: round(v / count, 2) for k, v in timings.items()}
         predictions = []
-        for text, row, confidence in zip(texts, sequences.tolist(), confidences):
+        for text, row, confidence in zip(texts, sequences.tolist(), confidences, strict=True):
             cleaned = clean_latex_report(text, options.prompt)
             predictions.append(
                 Prediction(
@@ -124,10 +124,10 @@ class Recognizer:
         )
         pad = self.tokenizer.pad_token_id
         results = []
-        for row, seq in zip(transition, output.sequences[:, 1:]):
+        for row, seq in zip(transition, output.sequences[:, 1:], strict=True):
             keep = [
                 float(s)
-                for s, t in zip(row, seq)
+                for s, t in zip(row, seq, strict=True)
                 if int(t) != pad and math.isfinite(float(s))
             ]
             mean = sum(keep) / len(keep) if keep else float("-inf")

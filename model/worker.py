@@ -220,7 +220,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="snaptex worker",
         description="SnapTeX inference worker: JSON Lines requests on stdin, "
-        "replies on stdout (protocol v%d)." % protocol.PROTOCOL_VERSION,
+        f"replies on stdout (protocol v{protocol.PROTOCOL_VERSION}).",
     )
     add_model_arguments(parser)
     parser.add_argument("--log-level", default="INFO", help="stderr log level")

@@ -6,6 +6,7 @@ Standard library only. The desktop app has its own non-blocking QProcess client.
 from __future__ import annotations
 
 import collections
+import contextlib
 import json
 import os
 import queue
@@ -89,10 +90,8 @@ class WorkerProcess:
         return None
 
     def close(self, timeout: float = 30.0) -> int:
-        try:
+        with contextlib.suppress(BrokenPipeError):  # the worker is already gone
             self.proc.stdin.close()
-        except BrokenPipeError:
-            pass
         try:
             return self.proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:

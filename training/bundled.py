@@ -282,7 +282,7 @@ def tokenizer_corpus(recipe, per_folder: int) -> list[str]:
         path = folder / "formulas.txt"
         if path.is_file():
             with path.open(encoding="utf-8") as fh:
-                texts += [line.strip() for _, line in zip(range(per_folder), fh)]
+                texts += [line.strip() for _, line in zip(range(per_folder), fh, strict=False)]
     return [target_text(t) for t in texts if t.strip()]
 
 
@@ -356,4 +356,4 @@ class BundledCollator:
 
     def encode(self, text: str) -> list[int]:
         ids = self.tokenizer(target_text(text), add_special_tokens=False)["input_ids"]
-        return ids[: self.max_length - 1] + [EOS_ID]
+        return [*ids[: self.max_length - 1], EOS_ID]

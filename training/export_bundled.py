@@ -113,9 +113,9 @@ The equation-to-LaTeX model that ships inside SnapTeX so it works offline on a l
 A `VisionEncoderDecoderModel` (stock transformers classes, no remote code):
 **{encoder}** encoder over a wide {height}x{width} canvas (aspect-preserving resize + pad by
 `DonutImageProcessorPil`, so wide formulas are not squashed; {depths} blocks per stage,
-widths {widths}, window {window}, {positions}) and a pre-LayerNorm **MBart** decoder ({dec_layers} layers, width
-{d_model}, {dec_heads} heads) over a LaTeX BPE vocabulary of {vocab} tokens.
-{params:.1f}M parameters, float32 safetensors ({size_mb:.1f} MB).
+widths {widths}, window {window}, {positions}) and a pre-LayerNorm **MBart** decoder
+({dec_layers} layers, width {d_model}, {dec_heads} heads) over a LaTeX BPE vocabulary of
+{vocab} tokens. {params:.1f}M parameters, float32 safetensors ({size_mb:.1f} MB).
 
 It emits canonical, paste-ready LaTeX (`model.postprocess.clean_latex` form, e.g.
 `\\frac{{a}}{{b}}`); inputs are expected to go through `model.preprocess.prepare` first
@@ -141,7 +141,8 @@ Recipe: `training/recipes/bundled.json` (rebuilds from scratch on CPU, bf16 auto
 | batch size | {batch_size} |
 | samples seen | {samples_seen} |
 | last logged training loss | {last_loss} |
-| wall-clock span of the run | {wall_clock_hours} h (2 shared CPU cores; includes pauses between sessions) |
+| wall-clock span of the run | {wall_clock_hours} h (2 shared CPU cores; includes pauses \
+between sessions) |
 
 {evaluation}
 {peer}

@@ -135,7 +135,9 @@ def test_collator_labels_are_clean_latex_with_eos_and_no_bos(tiny_saved):
     assert second[second.index(EOS_ID) + 1:] == [-100] * (len(second) - second.index(EOS_ID) - 1)
 
 
-@pytest.mark.parametrize(("noise", "replaced"), [(0.0, None), (0.5, (0.2, 0.8)), (0.99, (0.9, 1.0))])
+@pytest.mark.parametrize(
+    ("noise", "replaced"), [(0.0, None), (0.5, (0.2, 0.8)), (0.99, (0.9, 1.0))]
+)
 def test_decoder_noise_replaces_only_input_tokens(tiny_saved, noise, replaced):
     from transformers import AutoProcessor
 

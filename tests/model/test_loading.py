@@ -111,7 +111,7 @@ def test_image_token_mismatch_is_caught(tmp_path, tiny_model_dir):
 
 
 def test_not_a_model_folder(tmp_path):
-    with pytest.raises(ModelLoadError, match="config.json"):
+    with pytest.raises(ModelLoadError, match=r"config\.json"):
         load_recognizer(tmp_path)
 
 

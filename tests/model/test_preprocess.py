@@ -50,7 +50,9 @@ def test_blank_image_is_an_error():
         crop_to_ink(Image.new("L", (200, 50), 255))
 
 
-@pytest.mark.parametrize(("size", "factor"), [((40, 10), 3), ((40, 8), 3), ((100, 30), 1), ((10, 1), 8)])
+@pytest.mark.parametrize(
+    ("size", "factor"), [((40, 10), 3), ((40, 8), 3), ((100, 30), 1), ((10, 1), 8)]
+)
 def test_upscale_tiny(size, factor):
     assert upscale_tiny(Image.new("L", size, 255)).size == (size[0] * factor, size[1] * factor)
 

@@ -46,7 +46,9 @@ def test_ping(worker):
     assert worker.read() == {"v": 1, "type": "pong", "id": "p"}
 
 
-@pytest.mark.parametrize("name", ["empty", "text_named_png", "truncated_png", "bomb_30000", "all_white"])
+@pytest.mark.parametrize(
+    "name", ["empty", "text_named_png", "truncated_png", "bomb_30000", "all_white"]
+)
 def test_bad_images_get_typed_errors_and_worker_survives(worker, name):
     worker.send(protocol.predict(name, f.bad_input(name), OPTIONS))
     reply = worker.read()

@@ -165,8 +165,8 @@ def test_int8_decoder_hint_quantises_only_the_decoder(tiny_model_dir, tmp_path):
     assert decoder_linears == [] and encoder_linears
     assert type(model.get_output_embeddings()) is not plain
     expected, got = _decoder_logits(reference, processor), _decoder_logits(model, processor)
-    # int8 weights and a bf16 SigLIP perturb the logits a little, never reshape them. (No argmax check:
-    # the random tiny model's logits are nearly flat, so ties flip on any rounding.)
+    # int8 weights and a bf16 SigLIP perturb the logits a little, never reshape them.
+    # (No argmax check: the random tiny model's logits are nearly flat, so ties flip.)
     assert (got - expected).abs().max() < 0.05 * expected.abs().max()
     centred = [t - t.mean(-1, keepdim=True) for t in (got, expected)]
     assert torch.nn.functional.cosine_similarity(*centred, dim=-1).min() > 0.99

@@ -55,4 +55,5 @@ def test_missing_folder_is_one_line(tmp_path, capsys):
     from training.reliance import main
 
     assert main(["--model", str(tmp_path / "nope")]) == 2
-    assert capsys.readouterr().err.strip() == f"reliance: error: no model folder at {tmp_path / 'nope'}"
+    expected = f"reliance: error: no model folder at {tmp_path / 'nope'}"
+    assert capsys.readouterr().err.strip() == expected
