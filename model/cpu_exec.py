@@ -97,9 +97,7 @@ def _hints_from_dict(data: dict[str, Any]) -> SnaptexHints:
     dtype = str(cpu.get("dtype", "auto"))
     if dtype not in DTYPES:
         raise ValueError(f"cpu.dtype must be one of {DTYPES}, not {dtype!r}")
-    quantize = str(cpu.get("quantize", "none"))
-    if quantize not in QUANTIZE:
-        raise ValueError(f"cpu.quantize must be one of {QUANTIZE}, not {quantize!r}")
+    quantize = checked_quantize(str(cpu.get("quantize", "none")))
     known = {"prune_vocab", "vision_resized_from", "vision_image_size", "cpu"}
     return SnaptexHints(
         prune_vocab=data.get("prune_vocab"),
@@ -267,15 +265,13 @@ def optimize_for_cpu(
     name = _dtype_name(dtype)
     # fp16 is legal if asked for explicitly (slow on most CPUs); hints never choose it.
     chosen = name if name == "float16" else choose_dtype(name, hints.cpu.dtype)
-    quantize = hints.cpu.quantize if quantize is None else quantize
-    if quantize not in QUANTIZE:
-        raise ValueError(f"quantize must be one of {QUANTIZE}, not {quantize!r}")
-    bf16_vision = False
-    if quantize != "none" and chosen == "bfloat16":
-        # Dynamic int8 kernels take fp32 activations, so the model runs in fp32 around
-        # them; only the vision encoder (compute-bound, where AMX bf16 is 3x faster and
-        # no weights are shared with the text side) stays in bf16.
-        bf16_vision, chosen = True, "float32"
+    quantize = checked_quantize(hints.cpu.quantize if quantize is None else quantize)
+    # Dynamic int8 kernels take fp32 activations, so the model runs in fp32 around them;
+    # only the vision encoder (compute-bound, where AMX bf16 is 3x faster, and sharing no
+    # weights with the text side) stays in bf16.
+    bf16_vision = quantize == "int8-decoder" and chosen == "bfloat16"
+    if bf16_vision:
+        chosen = "float32"
     model.eval()
     model.requires_grad_(False)
     if model.dtype != getattr(torch, chosen):
@@ -302,6 +298,12 @@ def optimize_for_cpu(
         quantize,
     )
     return model
+
+
+def checked_quantize(value: str) -> str:
+    if value not in QUANTIZE:
+        raise ValueError(f"quantize must be one of {QUANTIZE}, not {value!r}")
+    return value
 
 
 def quantize_decoder(model) -> int:

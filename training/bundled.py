@@ -108,7 +108,8 @@ def model_config(shape: BundledShape, vocab_size: int):
 
 
 def encoder_config(shape: BundledShape):
-    """The vision encoder's config: DonutSwin (default) or a plain ViT."""
+    """The vision encoder's config: Swin (DonutSwin without absolute positions),
+    Segformer or a plain ViT, as ``shape.encoder`` says."""
     from transformers import DonutSwinConfig, SwinConfig, ViTConfig
 
     size = [shape.image_height, shape.image_width]
@@ -150,6 +151,7 @@ def segformer_config(shape: BundledShape):
         reshape_last_stage=False,  # (batch, tokens, width), what cross-attention takes
     )
     config.hidden_size = widths[-1]  # VisionEncoderDecoder reads the encoder's width here
+    config.image_size = [shape.image_height, shape.image_width]  # the canvas, as Swin's says
     return config
 
 

@@ -112,8 +112,8 @@ tags: [latex, ocr, im2latex, vision-encoder-decoder]
 The equation-to-LaTeX model that ships inside SnapTeX so it works offline on a laptop CPU.
 A `VisionEncoderDecoderModel` (stock transformers classes, no remote code):
 **{encoder}** encoder over a wide {height}x{width} canvas (aspect-preserving resize + pad by
-`DonutImageProcessorPil`, so wide formulas are not squashed; {depths} blocks per stage,
-widths {widths}, window {window}, {positions}) and a pre-LayerNorm **MBart** decoder
+`DonutImageProcessorPil`, so wide formulas are not squashed; {encoder_details}) and a
+pre-LayerNorm **MBart** decoder
 ({dec_layers} layers, width {d_model}, {dec_heads} heads) over a LaTeX BPE vocabulary of
 {vocab} tokens. {params:.1f}M parameters, float32 safetensors ({size_mb:.1f} MB).
 
@@ -178,16 +178,33 @@ def peer_section(report: dict | None) -> str:
     )
 
 
+ENCODER_NAMES = {"swin": "Swin", "donut-swin": "DonutSwin", "segformer": "Segformer",
+                 "vit": "ViT"}
+
+
+def encoder_details(enc) -> str:
+    """Stage sizes of any encoder ``training.bundled.encoder_config`` builds."""
+    if enc.model_type == "vit":
+        return (f"{enc.num_hidden_layers} layers of width {enc.hidden_size}, "
+                f"{enc.patch_size}-px patches, learned absolute positions")
+    if enc.model_type == "segformer":
+        return (f"{list(enc.depths)} blocks per stage, widths {list(enc.hidden_sizes)}, "
+                "positions from its depthwise convolutions")
+    widths = [enc.embed_dim * 2**i for i in range(len(enc.depths))]
+    absolute = getattr(enc, "use_absolute_embeddings", False)
+    positions = "learned absolute positions" if absolute else "relative positions only"
+    return (f"{list(enc.depths)} blocks per stage, widths {widths}, "
+            f"window {enc.window_size}, {positions}")
+
+
 def write_model_card(out: Path, model, facts: dict, report: dict | None,
                      command: str, peer: dict | None) -> None:
     enc, dec = model.config.encoder, model.config.decoder
-    absolute = getattr(enc, "use_absolute_embeddings", False)
     text = CARD.format(
-        encoder={"swin": "Swin", "donut-swin": "DonutSwin"}.get(enc.model_type, enc.model_type),
-        positions="learned absolute positions" if absolute else "relative positions only",
-        height=enc.image_size[0], width=enc.image_size[1], depths=list(enc.depths),
-        widths=[enc.embed_dim * 2**i for i in range(len(enc.depths))],
-        window=enc.window_size, dec_layers=dec.decoder_layers, d_model=dec.d_model,
+        encoder=ENCODER_NAMES.get(enc.model_type, enc.model_type),
+        encoder_details=encoder_details(enc),
+        height=enc.image_size[0], width=enc.image_size[1], dec_layers=dec.decoder_layers,
+        d_model=dec.d_model,
         dec_heads=dec.decoder_attention_heads, vocab=dec.vocab_size,
         params=sum(p.numel() for p in model.parameters()) / 1e6,
         size_mb=folder_bytes(out) / 1e6, evaluation=evaluation_section(report, command),

@@ -76,28 +76,21 @@ def recipe_batches(recipe, processor, rows_per_source: int, batch_size: int):
     for source in recipe.datasets:
         split = load_split(source, source.train_split)
         examples += [split[i] for i in range(min(rows_per_source, len(split)))]
-    return [collate(examples[i : i + batch_size])
-            for i in range(0, len(examples) - 1, batch_size)]
-
-
-def load_model(folder: str):
-    from transformers import AutoModelForImageTextToText, AutoModelForSeq2SeqLM, AutoProcessor
-
-    if not (Path(folder) / "config.json").is_file():
-        raise ValueError(f"no model folder at {folder}")
-    processor = AutoProcessor.from_pretrained(folder, local_files_only=True)
-    try:
-        model = AutoModelForImageTextToText.from_pretrained(folder, local_files_only=True)
-    except ValueError:  # T5Gemma-2 registers as a seq2seq LM only
-        model = AutoModelForSeq2SeqLM.from_pretrained(folder, local_files_only=True)
-    return model, processor
+    chunks = [examples[i : i + batch_size] for i in range(0, len(examples), batch_size)]
+    return [collate(chunk) for chunk in chunks if len(chunk) >= 2]  # shuffling needs 2
 
 
 def run(args: argparse.Namespace) -> int:
-    from training.recipe import load_recipe
+    import dataclasses
 
-    model, processor = load_model(args.model)
+    from training.recipe import load_recipe
+    from training.train import load_pretrained_from
+
+    if not (Path(args.model) / "config.json").is_file():
+        raise ValueError(f"no model folder at {args.model}")
     recipe = load_recipe(args.recipe)
+    # The recipe's own loader (Auto classes, its dtype), pointed at the checkpoint.
+    model, processor = load_pretrained_from(dataclasses.replace(recipe, model=args.model))
     batches = recipe_batches(recipe, processor, args.rows, args.batch_size)
     result = image_reliance(model, batches, args.seed)
     print(json.dumps({"model": args.model, **result.to_dict()}))

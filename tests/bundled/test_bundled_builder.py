@@ -166,3 +166,27 @@ def test_decoder_noise_out_of_range_is_rejected(tiny_saved):
     processor = AutoProcessor.from_pretrained(tiny_saved, local_files_only=True)
     with pytest.raises(ValueError, match="decoder_noise"):
         BundledCollator(processor, load_recipe("bundled-tiny"), decoder_noise=1.0)
+
+
+@pytest.mark.parametrize(
+    ("changes", "name", "detail"),
+    [
+        ({}, "Swin", "learned absolute positions"),
+        ({"absolute_positions": False}, "DonutSwin", "relative positions only"),
+        ({"encoder": "segformer"}, "Segformer", "depthwise convolutions"),
+        ({"encoder": "vit", "patch": 8, "embed_dim": 32, "depths": (1,), "heads": (2,)},
+         "ViT", "8-px patches"),
+    ],
+)
+def test_model_card_describes_every_encoder_variant(tmp_path, changes, name, detail):
+    import dataclasses
+
+    from training.export_bundled import write_model_card
+
+    shape = dataclasses.replace(SHAPES["tiny"], **changes)
+    facts = {"checkpoint": "checkpoint-1", "steps": 1, "batch_size": 2, "samples_seen": 2,
+             "last_loss": 6.0, "wall_clock_hours": 0.0}
+    write_model_card(tmp_path, build_model(shape, vocab_size=300), facts, None, "", None)
+    card = (tmp_path / "README.md").read_text()
+    assert f"**{name}** encoder over a wide 32x128 canvas" in card
+    assert detail in card
