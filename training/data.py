@@ -96,12 +96,27 @@ def select_rows(dataset, rows: int | None, seed: int | None):
     return dataset.select(range(rows))
 
 
+def formula_chars(text: str) -> int:
+    """A formula's length independent of tokenisation (im2latex labels are spaced out)."""
+    return len("".join(text.split()))
+
+
+def keep_short(dataset, max_chars: int | None):
+    """Rows whose formula has at most ``max_chars`` non-space characters (``None``: all)."""
+    if max_chars is None:
+        return dataset
+    kept = [i for i, t in enumerate(dataset["text"]) if formula_chars(t) <= max_chars]
+    logger.info("data: %d of %d rows have formulas of <= %d characters",
+                len(kept), len(dataset), max_chars)
+    return dataset.select(kept)
+
+
 def load_train_eval(recipe: Recipe):
     """(train, eval or None) for ``recipe``: every source selected, then mixed."""
     trains, evals = [], []
     for source in recipe.datasets:
         logger.info("data: %s (%s)", source.path, describe_location(source.path))
-        train = load_split(source, source.train_split)
+        train = keep_short(load_split(source, source.train_split), source.max_formula_chars)
         trains.append(select_rows(train, source.train_rows, source.shuffle_seed))
         if source.eval_split:
             evaluation = load_split(source, source.eval_split)

@@ -39,6 +39,9 @@ class DataSource:
     ``split.shuffle(seed=shuffle_seed).select(range(rows))``; ``None`` keeps every row.
     ``weight`` is this source's share of the training mix when there are several.
     ``name`` is the hub config (``"full"``); local folders have no configs.
+    ``max_formula_chars`` keeps only formulas of at most that many non-space characters
+    (a curriculum stage: short formulas teach a from-scratch decoder to read the image
+    before long ones let it lean on its language model).
     """
 
     path: str
@@ -51,6 +54,7 @@ class DataSource:
     shuffle_seed: int | None = 42
     image_column: str = "image"
     text_column: str = "text"
+    max_formula_chars: int | None = None
 
 
 @dataclass(frozen=True)
@@ -93,6 +97,10 @@ class Recipe:
     targets_add_eos: bool = False
     collator: str | None = None
     collator_args: dict[str, Any] = field(default_factory=dict)
+    # A ``Seq2SeqTrainer`` subclass as ``"module:attr"`` (an extra loss term, say), built
+    # with the usual arguments plus ``**trainer_args``; None: the stock trainer.
+    trainer: str | None = None
+    trainer_args: dict[str, Any] = field(default_factory=dict)
     seed: int = 42
     # "cuda" makes the recipe refuse to start without a GPU; "auto" takes what exists.
     device: str = "auto"
@@ -154,10 +162,10 @@ def _validate(recipe: Recipe) -> None:
         raise RecipeError(
             f"'build' must look like 'module:function', got {recipe.build!r}"
         )
-    if recipe.collator and ":" not in recipe.collator:
-        raise RecipeError(
-            f"'collator' must look like 'module:attr', got {recipe.collator!r}"
-        )
+    for hook in ("collator", "trainer"):
+        target = getattr(recipe, hook)
+        if target and ":" not in target:
+            raise RecipeError(f"{hook!r} must look like 'module:attr', got {target!r}")
     if recipe.device not in ("auto", "cpu", "cuda"):
         raise RecipeError(f"device must be auto, cpu or cuda, got {recipe.device!r}")
     if recipe.dtype not in ("auto", "bfloat16", "float16", "float32"):

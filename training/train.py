@@ -252,7 +252,9 @@ def make_trainer(recipe, model, processor, train, evaluation, args):
         from training.metrics import make_compute_metrics
 
         compute_metrics = make_compute_metrics(tokenizer_of(processor), recipe.prompt)
-    return Seq2SeqTrainer(
+    trainer_class = import_object(recipe.trainer) if recipe.trainer else Seq2SeqTrainer
+    return trainer_class(
+        **recipe.trainer_args,
         model=model,
         args=args,
         train_dataset=train,

@@ -3,7 +3,14 @@
 import pytest
 from PIL import Image
 
-from training.data import load_split, load_train_eval, mix, select_rows
+from training.data import (
+    formula_chars,
+    keep_short,
+    load_split,
+    load_train_eval,
+    mix,
+    select_rows,
+)
 from training.recipe import DataSource, Recipe, RecipeError
 
 IM2LATEX = "../shared/data/im2latex-100k"
@@ -107,3 +114,40 @@ def test_load_train_eval_selects_each_source():
     train, evaluation = load_train_eval(recipe)
     assert len(evaluation) == 4
     assert len(train) >= 8
+
+
+@pytest.mark.parametrize(
+    "text, chars",
+    [
+        ("x", 1),
+        ("x ^ { 2 }", 5),  # im2latex's spaced-out labels count like compact ones
+        ("x^{2}", 5),
+        ("\\frac { a } { b }", 11),
+        ("a \\quad\tb\n", 7),
+        ("", 0),
+    ],
+)
+def test_formula_chars_ignores_spacing(text, chars):
+    assert formula_chars(text) == chars
+
+
+@pytest.mark.parametrize("limit, kept", [(None, 4), (100, 4), (5, 3), (1, 1), (0, 0)])
+def test_keep_short(limit, kept):
+    from datasets import Dataset
+
+    rows = Dataset.from_dict({"text": ["x", "x ^ { 2 }", "a+b", "\\frac{a}{b}+\\sqrt{c}"]})
+    assert len(keep_short(rows, limit)) == kept
+
+
+def test_load_train_eval_filters_long_formulas(tmp_path):
+    folder = tmp_path / "pairs"
+    folder.mkdir()
+    for i, text in enumerate(["x", "a+b=c", "\\int_0^1 f(x)\\,dx"]):
+        Image.new("RGB", (40, 20), "white").save(folder / f"{i:02d}.png")
+        (folder / f"{i:02d}.tex").write_text(text)
+    recipe = Recipe.from_dict(
+        {"name": "t", "model": "m",
+         "datasets": [{"path": str(folder), "eval_split": None, "max_formula_chars": 5}]}
+    )
+    train, _ = load_train_eval(recipe)
+    assert sorted(train["text"]) == ["a+b=c", "x"]

@@ -87,6 +87,8 @@ def test_every_bundled_recipe_loads():
         ({"name": "x", "datasets": ["d"]}, "neither"),
         ({"name": "x", "model": "m"}, "no datasets"),
         ({"name": "x", "build": "nocolon", "datasets": ["d"]}, "module:function"),
+        ({"name": "x", "model": "m", "datasets": ["d"], "collator": "c"}, "'collator'"),
+        ({"name": "x", "model": "m", "datasets": ["d"], "trainer": "t"}, "'trainer'"),
         (
             {"name": "x", "model": "m", "datasets": [{"path": "d", "rows": 3}]},
             "dataset entry",
