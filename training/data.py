@@ -111,12 +111,17 @@ def keep_short(dataset, max_chars: int | None):
     return dataset.select(kept)
 
 
+def training_split(source: DataSource):
+    """``source``'s training split with its formula-length limit applied."""
+    return keep_short(load_split(source, source.train_split), source.max_formula_chars)
+
+
 def load_train_eval(recipe: Recipe):
     """(train, eval or None) for ``recipe``: every source selected, then mixed."""
     trains, evals = [], []
     for source in recipe.datasets:
         logger.info("data: %s (%s)", source.path, describe_location(source.path))
-        train = keep_short(load_split(source, source.train_split), source.max_formula_chars)
+        train = training_split(source)
         trains.append(select_rows(train, source.train_rows, source.shuffle_seed))
         if source.eval_split:
             evaluation = load_split(source, source.eval_split)

@@ -69,12 +69,12 @@ def image_reliance(model, batches, seed: int = 0) -> Reliance:
 def recipe_batches(recipe, processor, rows_per_source: int, batch_size: int):
     """The recipe's own collator over the first rows of each training source."""
     from training.collators import make_collator
-    from training.data import load_split
+    from training.data import training_split
 
     collate = make_collator(processor, recipe)
     examples = []
     for source in recipe.datasets:
-        split = load_split(source, source.train_split)
+        split = training_split(source)
         examples += [split[i] for i in range(min(rows_per_source, len(split)))]
     chunks = [examples[i : i + batch_size] for i in range(0, len(examples), batch_size)]
     return [collate(chunk) for chunk in chunks if len(chunk) >= 2]  # shuffling needs 2
