@@ -127,6 +127,8 @@ def load_train_eval(recipe: Recipe):
             evaluation = load_split(source, source.eval_split)
             evals.append(select_rows(evaluation, source.eval_rows, source.shuffle_seed))
     train = mix(trains, [s.weight for s in recipe.datasets], recipe.seed)
+    if recipe.curriculum:
+        train = with_curriculum(recipe, trains, train)
     evaluation = _concatenate(evals) if evals else None
     logger.info(
         "data: %d training rows, %s evaluation rows",
@@ -134,6 +136,30 @@ def load_train_eval(recipe: Recipe):
         len(evaluation) if evaluation is not None else "no",
     )
     return train, evaluation
+
+
+def with_curriculum(recipe: Recipe, trains: list, full):
+    """The curriculum's stages, in order, then the full mix shuffled: read sequentially.
+
+    A stage takes ``steps x batch size`` rows of every source's short formulas in their
+    natural proportions (weights would over-sample a source that has few short ones),
+    repeating them if there are not enough. The order is fixed by the recipe's seed, so a
+    resumed run skips exactly the batches it has trained on.
+    """
+    from datasets import concatenate_datasets
+
+    batch = recipe.training_args.get("per_device_train_batch_size", 8)
+    parts = []
+    for number, stage in enumerate(recipe.curriculum):
+        short = _concatenate([keep_short(t, stage["max_formula_chars"]) for t in trains])
+        if len(short) == 0:
+            raise RecipeError(f"curriculum stage {number + 1} has no formulas that short")
+        rows = stage["steps"] * batch
+        order = [i % len(short) for i in range(rows)]
+        parts.append(short.shuffle(seed=recipe.seed + number).select(order))
+        logger.info("curriculum stage %d: %d rows of %d formulas of <= %d characters",
+                    number + 1, rows, len(short), stage["max_formula_chars"])
+    return concatenate_datasets([*parts, full.shuffle(seed=recipe.seed)])
 
 
 def mix(datasets: list, weights: list[float], seed: int):

@@ -108,6 +108,11 @@ class Recipe:
     # Default: runs/<name> under the current directory.
     output_dir: str | None = None
     training_args: dict[str, Any] = field(default_factory=dict)
+    # Stages trained before the full mix, in order: ``{"steps": N, "max_formula_chars":
+    # M}`` = N optimiser steps on every source's formulas of <= M characters (a from-scratch
+    # decoder learns to read on short formulas, whose tokens its language model cannot
+    # guess). The run then samples in order, so ``train_sampling_strategy`` is sequential.
+    curriculum: tuple[dict[str, int], ...] = ()
 
     def __post_init__(self) -> None:
         _validate(self)
@@ -122,6 +127,7 @@ class Recipe:
             sources = [sources]
         values["datasets"] = tuple(_data_source(s) for s in sources)
         values["freeze"] = tuple(values.get("freeze") or ())
+        values["curriculum"] = tuple(values.get("curriculum") or ())
         try:
             return cls(**values)
         except TypeError as exc:
@@ -131,6 +137,7 @@ class Recipe:
         data = dataclasses.asdict(self)
         data["datasets"] = [dataclasses.asdict(s) for s in self.datasets]
         data["freeze"] = list(self.freeze)
+        data["curriculum"] = list(self.curriculum)
         return data
 
     @property
@@ -178,6 +185,14 @@ def _validate(recipe: Recipe) -> None:
         raise RecipeError(f"recipe {recipe.name!r} has no datasets")
     if recipe.letterbox is not None and recipe.letterbox <= 0:
         raise RecipeError("letterbox must be a positive width/height ratio")
+    for stage in recipe.curriculum:
+        if set(stage) != {"steps", "max_formula_chars"} or not all(
+            isinstance(v, int) and v > 0 for v in stage.values()
+        ):
+            raise RecipeError(
+                "each curriculum stage is {\"steps\": N, \"max_formula_chars\": M}"
+                f" with positive integers, not {stage!r}"
+            )
     if any(s.weight <= 0 for s in recipe.datasets):
         raise RecipeError("dataset weights must be positive")
     if (

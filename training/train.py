@@ -222,6 +222,8 @@ def training_arguments(recipe: Recipe, device: str, output_dir: Path):
     from transformers import Seq2SeqTrainingArguments
 
     values = {"seed": recipe.seed, **recipe.training_args}
+    if recipe.curriculum:
+        values["train_sampling_strategy"] = "sequential"  # the stages' order is the point
     if device == "cpu":
         values["use_cpu"] = True
         if values.get("tf32"):

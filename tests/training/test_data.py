@@ -1,5 +1,7 @@
 """Data loading: the shared im2latex folder as a drop-in, pairs folders, mixing."""
 
+from pathlib import Path
+
 import pytest
 from PIL import Image
 
@@ -151,3 +153,56 @@ def test_load_train_eval_filters_long_formulas(tmp_path):
     )
     train, _ = load_train_eval(recipe)
     assert sorted(train["text"]) == ["a+b=c", "x"]
+
+
+def _pairs(root, texts):
+    folder = root / "pairs"
+    folder.mkdir()
+    for i, text in enumerate(texts):
+        Image.new("RGB", (40, 20), "white").save(folder / f"{i:02d}.png")
+        (folder / f"{i:02d}.tex").write_text(text)
+    return str(folder)
+
+
+def test_curriculum_puts_short_formulas_first_then_everything(tmp_path):
+    texts = ["x", "y", "a+b=c", "\\int_0^1 f(x)\\,dx", "\\sum_{n=1}^{N} n^{2}"]
+    recipe = Recipe.from_dict({
+        "name": "t", "model": "m", "training_args": {"per_device_train_batch_size": 2},
+        "datasets": [{"path": _pairs(tmp_path, texts), "eval_split": None}],
+        "curriculum": [{"steps": 3, "max_formula_chars": 1},
+                       {"steps": 1, "max_formula_chars": 5}],
+    })
+    train, _ = load_train_eval(recipe)
+    order = train["text"]
+    assert sorted(order[:6]) == ["x", "x", "x", "y", "y", "y"]  # 3 steps x 2, repeated
+    assert set(order[6:8]) <= {"x", "y", "a+b=c"}
+    assert sorted(order[8:]) == sorted(texts)
+
+
+def test_curriculum_stage_with_nothing_short_enough_is_an_error(tmp_path):
+    recipe = Recipe.from_dict({
+        "name": "t", "model": "m",
+        "datasets": [{"path": _pairs(tmp_path, ["a+b", "c+d"]), "eval_split": None}],
+        "curriculum": [{"steps": 3, "max_formula_chars": 1}],
+    })
+    with pytest.raises(RecipeError, match="stage 1"):
+        load_train_eval(recipe)
+
+
+@pytest.mark.parametrize(
+    "stage", [{"steps": 3}, {"steps": 0, "max_formula_chars": 9},
+              {"steps": 2, "max_formula_chars": 9, "weight": 1}]
+)
+def test_bad_curriculum_stage_is_refused(stage):
+    with pytest.raises(RecipeError, match="curriculum stage"):
+        Recipe.from_dict({"name": "t", "model": "m", "datasets": ["d"],
+                          "curriculum": [stage]})
+
+
+def test_curriculum_runs_read_in_order():
+    from training.train import training_arguments
+
+    recipe = Recipe.from_dict({"name": "t", "model": "m", "datasets": ["d"],
+                               "curriculum": [{"steps": 1, "max_formula_chars": 9}]})
+    args = training_arguments(recipe, "cpu", Path("/tmp/unused"))
+    assert args.train_sampling_strategy == "sequential"
