@@ -14,7 +14,7 @@ from typing import Any
 from PIL import Image
 
 from model.errors import ModelLoadError
-from model.preprocess import letterbox
+from model.preprocess import ANCHORS, letterbox
 
 
 @dataclass(frozen=True)
@@ -29,12 +29,13 @@ class PromptedAdapter:
     name: str = "t5gemma2"
     auto_class: str = "AutoModelForSeq2SeqLM"
     letterbox: float | None = 1.0
+    anchor: str = "center"
 
     def inputs(
         self, processor, images: list[Image.Image], prompt: str
     ) -> dict[str, Any]:
         if self.letterbox:
-            images = [letterbox(image, self.letterbox) for image in images]
+            images = [letterbox(image, self.letterbox, anchor=self.anchor) for image in images]
         return processor(
             images=[[im] for im in images],
             text=[prompt] * len(images),
@@ -69,12 +70,13 @@ class PixelAdapter:
     name: str = "vision-encoder-decoder"
     auto_class: str = "AutoModelForImageTextToText"
     letterbox: float | None = None  # its image processor keeps the aspect ratio
+    anchor: str = "center"
 
     def inputs(
         self, processor, images: list[Image.Image], prompt: str
     ) -> dict[str, Any]:
         if self.letterbox:
-            images = [letterbox(image, self.letterbox) for image in images]
+            images = [letterbox(image, self.letterbox, anchor=self.anchor) for image in images]
         image_processor = getattr(processor, "image_processor", processor)
         return dict(image_processor(images=images, return_tensors="pt"))
 
@@ -97,4 +99,9 @@ def adapter_for(model_type: str, input_hints: dict[str, Any] | None = None):
         ) from None
     if input_hints and "letterbox" in input_hints:
         adapter = replace(adapter, letterbox=input_hints["letterbox"])
+    if input_hints and "anchor" in input_hints:
+        if input_hints["anchor"] not in ANCHORS:
+            raise ModelLoadError(f"snaptex.json: input.anchor must be one of "
+                                 f"{', '.join(ANCHORS)}, not {input_hints['anchor']!r}")
+        adapter = replace(adapter, anchor=input_hints["anchor"])
     return adapter

@@ -105,8 +105,19 @@ def limit_size(image: Image.Image, max_side: int = MAX_SIDE) -> Image.Image:
     return copy
 
 
-def letterbox(image: Image.Image, aspect: float = 1.0, fill: int = 255) -> Image.Image:
-    """Pad (never squash) to ``width / height == aspect``, content centred."""
+ANCHORS = ("center", "top-left")
+
+
+def letterbox(image: Image.Image, aspect: float = 1.0, fill: int = 255,
+              anchor: str = "center") -> Image.Image:
+    """Pad (never squash) to ``width / height == aspect``.
+
+    ``anchor`` places the content: centred (what square vision towers were trained on), or
+    top-left, so a formula always starts at the same place on a wide canvas and a
+    from-scratch decoder's first glance goes there.
+    """
+    if anchor not in ANCHORS:
+        raise ValueError(f"anchor must be one of {', '.join(ANCHORS)}, not {anchor!r}")
     w, h = image.size
     target_w, target_h = max(w, math.ceil(h * aspect)), max(h, math.ceil(w / aspect))
     if (target_w, target_h) == (w, h):
@@ -114,7 +125,8 @@ def letterbox(image: Image.Image, aspect: float = 1.0, fill: int = 255) -> Image
     canvas = Image.new(
         image.mode, (target_w, target_h), fill if image.mode == "L" else (fill,) * 3
     )
-    canvas.paste(image, ((target_w - w) // 2, (target_h - h) // 2))
+    offset = (0, 0) if anchor == "top-left" else ((target_w - w) // 2, (target_h - h) // 2)
+    canvas.paste(image, offset)
     return canvas
 
 

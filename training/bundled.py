@@ -327,7 +327,8 @@ class BundledCollator:
         self.image_processor = processor.image_processor
         self.tokenizer = processor.tokenizer
         self.max_length = recipe.max_target_length
-        self.images = ImagePreparer(recipe.preprocess, recipe.letterbox)
+        self.images = ImagePreparer(recipe.preprocess, recipe.letterbox,
+                                    recipe.letterbox_anchor)
         self.decoder_noise = decoder_noise
         self.generator = torch.Generator().manual_seed(seed)
 

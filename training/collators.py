@@ -69,6 +69,7 @@ class ImagePreparer:
 
     preprocess: bool = False
     letterbox: float | None = None
+    anchor: str = "center"
 
     def __call__(self, image):
         if self.preprocess:
@@ -83,7 +84,7 @@ class ImagePreparer:
         if self.letterbox:
             from model.preprocess import letterbox
 
-            image = letterbox(image, aspect=self.letterbox)
+            image = letterbox(image, aspect=self.letterbox, anchor=self.anchor)
         return image
 
 
@@ -136,7 +137,7 @@ def make_collator(processor: Any, recipe: Recipe):
         padding=recipe.label_padding,
         add_eos=recipe.targets_add_eos,
     )
-    images = ImagePreparer(recipe.preprocess, recipe.letterbox)
+    images = ImagePreparer(recipe.preprocess, recipe.letterbox, recipe.letterbox_anchor)
     if recipe.prompt is None:
         return PixelCollator(processor, targets, images)
     return PromptedCollator(processor, recipe.prompt, targets, images)

@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from training.command import guarded, setup_logging
-from training.recipe import REPO_ROOT
+from training.recipe import REPO_ROOT, RecipeError, load_recipe
 
 logger = logging.getLogger(__name__)
 
@@ -85,14 +85,14 @@ def folder_bytes(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
-def write_folder(model, processor, out: Path) -> None:
+def write_folder(model, processor, out: Path, input_hints: dict | None = None) -> None:
     from model.cpu_exec import update_hints
 
     clear_folder(out)
     model.save_pretrained(out)  # safetensors by default
     processor.save_pretrained(out)
-    # Trained on model.preprocess.prepare'd pixels; Donut's processor keeps the aspect.
-    update_hints(out, input={"preprocess": True, "letterbox": None})
+    # The pixels it was trained on (the recipe's), so the app prepares snips the same way.
+    update_hints(out, input=input_hints or {"preprocess": True, "letterbox": None})
     for path in out.iterdir():  # safetensors writes 0600; the package must be readable
         path.chmod(0o644)
     size = folder_bytes(out)
@@ -223,15 +223,19 @@ def main(argv: list[str] | None = None) -> int:
                         help="JSON written by `snaptex eval` on this checkpoint")
     parser.add_argument("--eval-command", default="", help="the command that wrote it")
     parser.add_argument("--peer-report", type=Path, help="JSON from training.peer_compare")
+    parser.add_argument("--recipe", default="bundled",
+                        help="the recipe it was trained with (its image preparation)")
     args = parser.parse_args(argv)
     setup_logging()
-    return guarded("export_bundled", lambda: export(args), (ExportError, OSError, ValueError))
+    errors = (ExportError, RecipeError, OSError, ValueError)
+    return guarded("export_bundled", lambda: export(args), errors)
 
 
 def export(args: argparse.Namespace) -> int:
     checkpoint = args.checkpoint or latest_checkpoint(args.run_dir)
     model, processor = load_checkpoint(checkpoint, args.run_dir)
-    write_folder(model, processor, args.out)
+    hints = load_recipe(args.recipe).input_hints()
+    write_folder(model, processor, args.out, hints)
     facts = training_facts(checkpoint, args.run_dir)
     write_model_card(args.out, model, facts, _read_json(args.eval_report),
                      args.eval_command, _read_json(args.peer_report))

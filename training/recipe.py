@@ -90,6 +90,8 @@ class Recipe:
     preprocess: bool = False
     # Pad images to this width/height ratio (never squash); None: leave them be.
     letterbox: float | None = None
+    # Where letterboxing puts the image: "center" or "top-left" (model.preprocess.letterbox).
+    letterbox_anchor: str = "center"
     max_target_length: int = 256
     # "longest" or "max_length"; padding is masked to -100 either way.
     label_padding: str = "longest"
@@ -140,6 +142,12 @@ class Recipe:
         data["curriculum"] = list(self.curriculum)
         return data
 
+    def input_hints(self) -> dict[str, Any]:
+        """``snaptex.json``'s ``input`` section: how training images were prepared, so the
+        app's loader (model/adapters.py) prepares snips the same way."""
+        return {"preprocess": self.preprocess, "letterbox": self.letterbox,
+                "anchor": self.letterbox_anchor}
+
     @property
     def init_source(self) -> str:
         """What the weights come from, for logs and messages."""
@@ -183,6 +191,8 @@ def _validate(recipe: Recipe) -> None:
         raise RecipeError("label_padding must be 'longest' or 'max_length'")
     if not recipe.datasets:
         raise RecipeError(f"recipe {recipe.name!r} has no datasets")
+    if recipe.letterbox_anchor not in ("center", "top-left"):
+        raise RecipeError("letterbox_anchor must be 'center' or 'top-left'")
     if recipe.letterbox is not None and recipe.letterbox <= 0:
         raise RecipeError("letterbox must be a positive width/height ratio")
     for stage in recipe.curriculum:

@@ -294,8 +294,7 @@ def save_outputs(trainer, processor, recipe: Recipe, output_dir: Path, result) -
     (output_dir / "training_args.json").write_text(trainer.args.to_json_string())
     (output_dir / "recipe.json").write_text(json.dumps(recipe.to_dict(), indent=2))
     # Tell the app's loader which pixels the model was trained on (model/adapters.py).
-    update_hints(output_dir, input={"preprocess": recipe.preprocess,
-                                    "letterbox": recipe.letterbox})
+    update_hints(output_dir, input=recipe.input_hints())
     summary = {"metrics": result.metrics, "log_history": trainer.state.log_history}
     (output_dir / "train_log.json").write_text(json.dumps(summary, indent=2))
     logger.info("saved model, processor and recipe to %s", output_dir)

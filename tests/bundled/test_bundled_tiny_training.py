@@ -18,7 +18,7 @@ def test_tiny_bundled_recipe_trains_and_reloads(tmp_path):
     losses = [e["loss"] for e in log["log_history"] if "loss" in e]
     assert len(losses) == 2 and all(math.isfinite(loss) for loss in losses)
     hints = json.loads((out / "snaptex.json").read_text())
-    assert hints["input"] == {"preprocess": True, "letterbox": None}
+    assert hints["input"] == {"preprocess": True, "letterbox": None, "anchor": "center"}
 
     recognizer = load_recognizer(out, device="cpu", dtype="float32", threads=1)
     assert recognizer.info.model_type == "vision-encoder-decoder"

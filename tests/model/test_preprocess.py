@@ -2,7 +2,7 @@
 
 import images_factory as f
 import pytest
-from PIL import Image, ImageDraw
+from PIL import Image, ImageChops, ImageDraw
 
 from model.errors import BadImageError
 from model.images import open_image_bytes
@@ -68,6 +68,22 @@ def test_letterbox_pads_never_squashes(size, aspect, expected):
     out = letterbox(image, aspect)
     assert out.size == expected
     assert out.histogram()[0] == size[0] * size[1]  # every content pixel kept
+
+
+@pytest.mark.parametrize(("size", "aspect", "anchor", "content_box"), [
+    ((100, 50), 8.0, "top-left", (0, 0, 100, 50)),
+    ((100, 50), 8.0, "center", (150, 0, 250, 50)),
+    ((800, 50), 8.0, "top-left", (0, 0, 800, 50)),  # already 16:1: taller, content on top
+    ((800, 50), 8.0, "center", (0, 25, 800, 75)),
+])
+def test_letterbox_anchor_places_the_content(size, aspect, anchor, content_box):
+    out = letterbox(Image.new("L", size, 0), aspect, anchor=anchor)
+    assert ImageChops.invert(out).getbbox() == content_box
+
+
+def test_letterbox_refuses_an_unknown_anchor():
+    with pytest.raises(ValueError, match="anchor"):
+        letterbox(Image.new("L", (10, 10)), 2.0, anchor="middle")
 
 
 @pytest.mark.parametrize("ink", ["black", "white"])
