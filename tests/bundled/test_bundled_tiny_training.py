@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import math
 
+import pytest
 from PIL import Image
 
 
@@ -31,16 +32,18 @@ def test_tiny_bundled_recipe_trains_and_reloads(tmp_path):
     assert 0.0 <= prediction.confidence <= 1.0
 
 
-def test_symbol_spotting_trainer_adds_its_loss_term(tmp_path):
+@pytest.mark.parametrize("encoder_loss", ["ctc", "symbols"])
+def test_encoder_loss_trainer_adds_its_term(tmp_path, encoder_loss):
     from training.train import main
 
     out = tmp_path / "run"
+    args = {"encoder_loss": encoder_loss, "encoder_loss_weight": 0.5, "first_symbol_id": 260}
     assert main(["--recipe", "bundled-tiny", "--output-dir", str(out),
-                 "--set", "trainer=training.symbol_spotting:SymbolSpottingTrainer",
-                 "--set", 'trainer_args={"symbol_weight": 0.5, "first_symbol_id": 260}']) == 0
+                 "--set", "trainer=training.encoder_losses:EncoderLossTrainer",
+                 "--set", f"trainer_args={json.dumps(args)}"]) == 0
     log = json.loads((out / "train_log.json").read_text())
-    spotted = [e["symbol_loss"] for e in log["log_history"] if "loss" in e]
-    assert len(spotted) == 2 and all(0 < value < 50 for value in spotted)
+    extra = [e["encoder_loss"] for e in log["log_history"] if "loss" in e]
+    assert len(extra) == 2 and all(0 < value < 1000 for value in extra)
 
 
 def test_export_writes_a_loadable_folder_with_a_model_card(tmp_path):
