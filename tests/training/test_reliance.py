@@ -49,6 +49,7 @@ def test_reliance_runs_the_model_on_both_orders(tmp_path):
     assert result.true_loss > 0 and result.shuffled_loss > 0
     # Shuffling changes the pixels each label is scored against, so the loss moves.
     assert result.true_loss != result.shuffled_loss
+    assert 0.0 < result.encoder_spread < 10.0  # a fresh encoder tells images apart
 
 
 def test_missing_folder_is_one_line(tmp_path, capsys):
