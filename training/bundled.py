@@ -12,6 +12,7 @@ transformers class, so ``AutoModel``/``AutoProcessor`` reload it without remote 
 from __future__ import annotations
 
 import logging
+import math
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -51,20 +52,25 @@ class BundledShape:
     # shuffled images within 3% of the real loss).
     absolute_positions: bool = True
     # "swin"; "segformer" (Mix Transformer: overlapping conv patch embeddings and 3x3
-    # depthwise convs in every FFN, so conv-like locality and implicit positions); or
-    # "vit" (one stage of ``depths[0]`` layers of width embed_dim).
+    # depthwise convs in every FFN, so conv-like locality and implicit positions); "vit"
+    # (one stage of ``depths[0]`` layers of width embed_dim); or "hybrid": a ResNet (BiT)
+    # to stride 16, then ``depths[0]`` ViT layers of width ``embed_dim`` with learned
+    # absolute positions (pix2tex's shape, as the stock DPT-hybrid encoder).
     encoder: str = "swin"
+    cnn_stem: int = 32  # hybrid only: the ResNet's stem width and its stages' widths/depths
+    cnn_widths: tuple[int, ...] = (64, 128, 256)
+    cnn_depths: tuple[int, ...] = (2, 2, 2)
 
     @property
     def encoder_width(self) -> int:
-        if self.encoder == "vit":
+        if self.encoder in ("vit", "hybrid"):
             return self.embed_dim
         return self.embed_dim * 2 ** (len(self.depths) - 1)
 
     @classmethod
     def from_dict(cls, data: dict | None) -> BundledShape:
         data = dict(data or {})
-        for key in ("depths", "heads"):
+        for key in ("depths", "heads", "cnn_widths", "cnn_depths"):
             if key in data:
                 data[key] = tuple(data[key])
         return cls(**data)
@@ -74,11 +80,21 @@ class BundledShape:
 
 
 SHAPES: dict[str, BundledShape] = {
-    "bundled": BundledShape(),
+    # The shipped shape: ResNet + ViT encoder on a 64x1024 canvas (4x64 tokens), 4-layer
+    # decoder, all of width 256 (~8M parameters).
+    "bundled": BundledShape(image_height=64, image_width=1024, embed_dim=256, depths=(4,),
+                            heads=(4,), encoder="hybrid", vocab_size=800),
+    # Session 1-3's Swin shape (it learned to read too slowly from scratch on CPU).
+    "swin": BundledShape(),
     # Same classes and code paths, small enough for a unit test (a few seconds on CPU).
     "tiny": BundledShape(image_height=32, image_width=128, embed_dim=16, depths=(1, 1),
                          heads=(1, 2), window=4, decoder_layers=1, decoder_heads=2,
                          decoder_ffn=64, max_target_tokens=64, vocab_size=400),
+    "tiny-hybrid": BundledShape(image_height=32, image_width=512, embed_dim=16, depths=(1,),
+                                heads=(2,), encoder="hybrid", cnn_stem=8,
+                                cnn_widths=(8, 16, 16), cnn_depths=(1, 1, 1),
+                                decoder_layers=1, decoder_heads=2, decoder_ffn=64,
+                                max_target_tokens=64, vocab_size=400),
 }
 
 
@@ -122,8 +138,11 @@ def encoder_config(shape: BundledShape):
         )
     if shape.encoder == "segformer":
         return segformer_config(shape)
+    if shape.encoder == "hybrid":
+        return hybrid_config(shape)
     if shape.encoder != "swin":
-        raise ValueError(f"unknown bundled encoder {shape.encoder!r} (swin, segformer, vit)")
+        raise ValueError(f"unknown bundled encoder {shape.encoder!r} "
+                         "(swin, segformer, vit, hybrid)")
     # DonutSwin sizes its absolute table for a CLS token it never adds (a crash in
     # transformers 5.x), so the absolute-position variant uses the plain Swin classes.
     swin = SwinConfig if shape.absolute_positions else DonutSwinConfig
@@ -152,6 +171,49 @@ def segformer_config(shape: BundledShape):
     )
     config.hidden_size = widths[-1]  # VisionEncoderDecoder reads the encoder's width here
     config.image_size = [shape.image_height, shape.image_width]  # the canvas, as Swin's says
+    return config
+
+
+HYBRID_STRIDE = 16  # the BiT stem (4) and two strided stages (x2, x2)
+
+
+def hybrid_grid(shape: BundledShape) -> tuple[int, int]:
+    """The hybrid encoder's token grid (rows, columns) for the canvas."""
+    if shape.image_height % HYBRID_STRIDE or shape.image_width % HYBRID_STRIDE:
+        raise ValueError(f"the hybrid encoder needs a canvas in multiples of "
+                         f"{HYBRID_STRIDE} px, not {shape.image_height}x{shape.image_width}")
+    rows, cols = shape.image_height // HYBRID_STRIDE, shape.image_width // HYBRID_STRIDE
+    # DPT stores its position table as a square grid and resizes it to the canvas's.
+    if math.isqrt(rows * cols) ** 2 != rows * cols:
+        raise ValueError(f"the hybrid encoder's {rows}x{cols} token grid must hold a square "
+                         "number of tokens (e.g. 64x1024, 48x768)")
+    return rows, cols
+
+
+def hybrid_config(shape: BundledShape):
+    """DPT-hybrid: BiT ResNet stages to stride 16, a 1x1 projection, learned absolute
+    positions and ViT layers. The convolutions give a from-scratch encoder the locality a
+    plain ViT or Swin must learn from data."""
+    from transformers import BitConfig, DPTConfig
+
+    if len(shape.cnn_widths) != 3 or len(shape.cnn_depths) != 3:
+        raise ValueError("the hybrid encoder has exactly three ResNet stages")
+    rows, cols = hybrid_grid(shape)
+    backbone = BitConfig(
+        embedding_size=shape.cnn_stem, hidden_sizes=list(shape.cnn_widths),
+        depths=list(shape.cnn_depths), layer_type="bottleneck", global_padding="SAME",
+        num_groups=min(8, shape.cnn_stem), out_features=["stage1", "stage2", "stage3"],
+    )
+    config = DPTConfig(
+        is_hybrid=True, backbone_config=backbone, image_size=[shape.image_height,
+                                                              shape.image_width],
+        patch_size=HYBRID_STRIDE, hidden_size=shape.embed_dim,
+        num_hidden_layers=shape.depths[0], num_attention_heads=shape.heads[0],
+        intermediate_size=4 * shape.embed_dim,
+        backbone_featmap_shape=[1, shape.cnn_widths[-1], rows, cols],
+        hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0,
+    )
+    config.image_size = [shape.image_height, shape.image_width]
     return config
 
 

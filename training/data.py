@@ -141,14 +141,15 @@ def load_train_eval(recipe: Recipe):
 def with_curriculum(recipe: Recipe, trains: list, full):
     """The curriculum's stages, in order, then the full mix shuffled: read sequentially.
 
-    A stage takes ``steps x batch size`` rows of every source's short formulas in their
+    A stage takes ``steps x batch size x processes`` rows of every source's short formulas in their
     natural proportions (weights would over-sample a source that has few short ones),
     repeating them if there are not enough. The order is fixed by the recipe's seed, so a
     resumed run skips exactly the batches it has trained on.
     """
     from datasets import concatenate_datasets
 
-    batch = recipe.training_args.get("per_device_train_batch_size", 8)
+    # A stage's steps are optimiser steps: under torchrun every process takes a batch.
+    batch = recipe.training_args.get("per_device_train_batch_size", 8) * world_size()
     parts = []
     for number, stage in enumerate(recipe.curriculum):
         short = _concatenate([keep_short(t, stage["max_formula_chars"]) for t in trains])
@@ -160,6 +161,13 @@ def with_curriculum(recipe: Recipe, trains: list, full):
         logger.info("curriculum stage %d: %d rows of %d formulas of <= %d characters",
                     number + 1, rows, len(short), stage["max_formula_chars"])
     return concatenate_datasets([*parts, full.shuffle(seed=recipe.seed)])
+
+
+def world_size() -> int:
+    """Processes training together (torchrun/accelerate set WORLD_SIZE), 1 alone."""
+    import os
+
+    return max(1, int(os.environ.get("WORLD_SIZE", "1")))
 
 
 def mix(datasets: list, weights: list[float], seed: int):

@@ -73,8 +73,15 @@ def symbol_loss(encoder_states, token_embeddings, labels, first_symbol_id: int):
     return (per_row / targets.sum(1).clamp(min=1.0)).mean()
 
 
-def columns_first(encoder_states, canvas_height: int, canvas_width: int):
-    """Re-order (batch, rows x cols, width) tokens, stored row by row, column by column."""
+def columns_first(encoder_states, canvas_height: int, canvas_width: int,
+                  class_token: bool = False):
+    """Re-order (batch, rows x cols, width) tokens, stored row by row, column by column.
+
+    ``class_token``: the first token is a ViT/DPT class token, which has no column and
+    is dropped.
+    """
+    if class_token:
+        encoder_states = encoder_states[:, 1:]
     batch, tokens, width = encoder_states.shape
     rows = round((tokens * canvas_height / canvas_width) ** 0.5)
     if rows < 1 or tokens % rows:
@@ -101,6 +108,7 @@ def ctc_loss(encoder_states, token_embeddings, labels, first_symbol_id: int,
 
 
 ENCODER_LOSSES = ("ctc", "symbols")
+CLASS_TOKEN_ENCODERS = ("dpt", "vit")  # encoders whose first output token is a class token
 
 
 class EncoderLossTrainer(Seq2SeqTrainer):
@@ -144,7 +152,8 @@ class EncoderLossTrainer(Seq2SeqTrainer):
         if self.encoder_loss == "symbols":
             return symbol_loss(states, embeddings, labels, self.first_symbol_id)
         height, width = canvas_of(model.config.encoder)
-        return ctc_loss(columns_first(states, height, width), embeddings, labels,
+        class_token = model.config.encoder.model_type in CLASS_TOKEN_ENCODERS
+        return ctc_loss(columns_first(states, height, width, class_token), embeddings, labels,
                         self.first_symbol_id, blank_id=model.config.pad_token_id)
 
     def log(self, logs: dict, *args, **kwargs) -> None:

@@ -60,7 +60,7 @@ def training_facts(checkpoint: Path, run_dir: Path) -> dict:
     """Steps, samples seen, last logged loss and the wall-clock span of the run."""
     state = json.loads((checkpoint / "trainer_state.json").read_text())
     losses = [e["loss"] for e in state.get("log_history", []) if "loss" in e]
-    batch = state.get("train_batch_size") or 0
+    batch = (state.get("train_batch_size") or 0) * launch_factor(run_dir)
     init = run_dir / "init" / "config.json"
     span_h = (checkpoint.stat().st_mtime - init.stat().st_mtime) / 3600 if init.exists() else None
     return {
@@ -71,6 +71,15 @@ def training_facts(checkpoint: Path, run_dir: Path) -> dict:
         "last_loss": losses[-1] if losses else None,
         "wall_clock_hours": round(span_h, 2) if span_h is not None else None,
     }
+
+
+def launch_factor(run_dir: Path) -> int:
+    """Processes x accumulation steps per optimiser step (``launch.json``; 1 without)."""
+    path = run_dir / "launch.json"
+    if not path.is_file():
+        return 1
+    launch = json.loads(path.read_text())
+    return int(launch.get("world_size", 1)) * int(launch.get("gradient_accumulation_steps", 1))
 
 
 def clear_folder(folder: Path) -> None:
@@ -179,11 +188,17 @@ def peer_section(report: dict | None) -> str:
 
 
 ENCODER_NAMES = {"swin": "Swin", "donut-swin": "DonutSwin", "segformer": "Segformer",
-                 "vit": "ViT"}
+                 "vit": "ViT", "dpt": "ResNet + ViT (DPT-hybrid)"}
 
 
 def encoder_details(enc) -> str:
     """Stage sizes of any encoder ``training.bundled.encoder_config`` builds."""
+    if enc.model_type == "dpt":
+        cnn = enc.backbone_config
+        return (f"BiT ResNet stem {cnn.embedding_size}, stages of widths "
+                f"{list(cnn.hidden_sizes)} and depths {list(cnn.depths)} to stride "
+                f"{enc.patch_size}, then {enc.num_hidden_layers} ViT layers of width "
+                f"{enc.hidden_size}, learned absolute positions")
     if enc.model_type == "vit":
         return (f"{enc.num_hidden_layers} layers of width {enc.hidden_size}, "
                 f"{enc.patch_size}-px patches, learned absolute positions")

@@ -300,6 +300,16 @@ def save_outputs(trainer, processor, recipe: Recipe, output_dir: Path, result) -
     logger.info("saved model, processor and recipe to %s", output_dir)
 
 
+def write_launch(output_dir: Path, training_args) -> None:
+    """``launch.json``: how many processes share each optimiser step. The Trainer's state
+    records the per-process batch only; the export's model card needs samples seen."""
+    output_dir.mkdir(parents=True, exist_ok=True)
+    launch = {"world_size": training_args.world_size,
+              "per_device_train_batch_size": training_args.per_device_train_batch_size,
+              "gradient_accumulation_steps": training_args.gradient_accumulation_steps}
+    (output_dir / "launch.json").write_text(json.dumps(launch, indent=2))
+
+
 def push_to_hub(output_dir: Path, repo_id: str) -> None:
     from huggingface_hub import HfApi
 
@@ -341,6 +351,8 @@ def run(args: argparse.Namespace) -> int:
     output_dir = output_dir_of(recipe)
     training_args = training_arguments(recipe, device, output_dir)
     trainer = make_trainer(recipe, model, processor, train, evaluation, training_args)
+    if trainer.is_world_process_zero():
+        write_launch(output_dir, training_args)
     # 7. Train, resuming from the last checkpoint when there is one.
     result = trainer.train(
         resume_from_checkpoint=checkpoint_to_resume(args.resume, output_dir)

@@ -25,10 +25,34 @@ def test_full_shape_fits_the_disk_budget_in_float32():
     model = build_model(SHAPES["bundled"], vocab_size=1000)
     assert count_parameters(model) * 4 < MAX_BYTES
     assert model.config.model_type == "vision-encoder-decoder"
-    assert model.config.encoder.model_type == "swin"
-    assert model.config.encoder.use_absolute_embeddings  # the decoder must know left from right
+    # A ResNet + ViT (DPT-hybrid) encoder: convolutions for locality, learned absolute
+    # positions so the decoder knows left from right.
+    assert model.config.encoder.model_type == "dpt"
+    assert model.config.encoder.is_hybrid
     # Encoder output width must equal the decoder width: no projection layer needed.
     assert SHAPES["bundled"].encoder_width == model.config.decoder.d_model
+    assert not hasattr(model, "enc_to_dec_proj")
+
+
+@pytest.mark.parametrize(("height", "width", "grid"), [
+    (64, 1024, (4, 64)), (48, 768, (3, 48)), (32, 512, (2, 32)), (128, 512, (8, 32)),
+])
+def test_hybrid_grid_of_canvases_it_accepts(height, width, grid):
+    from training.bundled import hybrid_grid
+
+    assert hybrid_grid(BundledShape(image_height=height, image_width=width)) == grid
+
+
+@pytest.mark.parametrize(("height", "width", "message"), [
+    (64, 512, "square number"),  # 4x32 = 128 tokens: DPT's square position table can't
+    (60, 1024, "multiples of 16"),
+    (64, 1000, "multiples of 16"),
+])
+def test_hybrid_grid_refuses_canvases_dpt_cannot_tile(height, width, message):
+    from training.bundled import hybrid_grid
+
+    with pytest.raises(ValueError, match=message):
+        hybrid_grid(BundledShape(image_height=height, image_width=width))
 
 
 @pytest.mark.parametrize(
@@ -37,6 +61,8 @@ def test_full_shape_fits_the_disk_budget_in_float32():
         ({}, BundledShape()),
         ({"depths": [1, 1], "heads": [1, 2]}, BundledShape(depths=(1, 1), heads=(1, 2))),
         ({"image_width": 640}, BundledShape(image_width=640)),
+        ({"encoder": "hybrid", "cnn_widths": [8, 16, 32]},
+         BundledShape(encoder="hybrid", cnn_widths=(8, 16, 32))),
     ],
 )
 def test_shape_from_dict(data, expected):
@@ -50,6 +76,9 @@ def test_shape_from_dict(data, expected):
         ({"absolute_positions": False}, "donut-swin", 4 * 16),  # older checkpoints
         ({"encoder": "vit", "patch": 8, "embed_dim": 32, "depths": (1,), "heads": (2,)},
          "vit", 1 + 4 * 16),  # CLS + 4x16 patches
+        ({"encoder": "hybrid", "image_width": 512, "embed_dim": 16, "depths": (1,),
+          "heads": (2,), "cnn_stem": 8, "cnn_widths": (8, 16, 16), "cnn_depths": (1, 1, 1)},
+         "dpt", 1 + 2 * 32),  # CLS + the 2x32 grid at stride 16
     ],
 )
 def test_encoder_variants_feed_the_decoder(changes, model_type, tokens):
@@ -72,6 +101,14 @@ def test_unknown_encoder_is_rejected():
 
     with pytest.raises(ValueError, match="unknown bundled encoder"):
         build_model(dataclasses.replace(SHAPES["tiny"], encoder="resnet"), vocab_size=300)
+
+
+def test_hybrid_encoder_needs_three_resnet_stages():
+    import dataclasses
+
+    shape = dataclasses.replace(SHAPES["tiny-hybrid"], cnn_widths=(8, 16), cnn_depths=(1, 1))
+    with pytest.raises(ValueError, match="three ResNet stages"):
+        build_model(shape, vocab_size=300)
 
 
 @pytest.fixture(scope="module")
@@ -176,6 +213,9 @@ def test_decoder_noise_out_of_range_is_rejected(tiny_saved):
         ({"encoder": "segformer"}, "Segformer", "depthwise convolutions"),
         ({"encoder": "vit", "patch": 8, "embed_dim": 32, "depths": (1,), "heads": (2,)},
          "ViT", "8-px patches"),
+        ({"encoder": "hybrid", "image_width": 512, "embed_dim": 16, "depths": (1,),
+          "heads": (2,), "cnn_stem": 8, "cnn_widths": (8, 16, 16), "cnn_depths": (1, 1, 1)},
+         "ResNet + ViT (DPT-hybrid)", "widths [8, 16, 16] and depths [1, 1, 1] to stride 16"),
     ],
 )
 def test_model_card_describes_every_encoder_variant(tmp_path, changes, name, detail):
@@ -188,5 +228,6 @@ def test_model_card_describes_every_encoder_variant(tmp_path, changes, name, det
              "last_loss": 6.0, "wall_clock_hours": 0.0}
     write_model_card(tmp_path, build_model(shape, vocab_size=300), facts, None, "", None)
     card = (tmp_path / "README.md").read_text()
-    assert f"**{name}** encoder over a wide 32x128 canvas" in card
+    canvas = f"{shape.image_height}x{shape.image_width}"
+    assert f"**{name}** encoder over a wide {canvas} canvas" in card
     assert detail in card

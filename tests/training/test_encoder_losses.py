@@ -64,6 +64,12 @@ def test_columns_first_reads_each_column_top_to_bottom(rows, cols, height, width
     assert ordered.tolist() == [100.0 * r + c for c in range(cols) for r in range(rows)]
 
 
+def test_columns_first_drops_a_leading_class_token():
+    grid = torch.tensor([[-1.0, 0.0, 1.0, 100.0, 101.0]])  # class token, then 2x2 row by row
+    ordered = columns_first(grid.reshape(1, 5, 1), 32, 32, class_token=True).flatten()
+    assert ordered.tolist() == [0.0, 100.0, 1.0, 101.0]
+
+
 def test_columns_first_refuses_tokens_that_do_not_tile_the_canvas():
     with pytest.raises(ValueError, match="tile"):
         columns_first(torch.zeros(1, 10, 4), 64, 64)
