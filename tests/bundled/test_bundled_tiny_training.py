@@ -18,6 +18,9 @@ def test_tiny_bundled_recipe_trains_and_reloads(tmp_path):
     log = json.loads((out / "train_log.json").read_text())
     losses = [e["loss"] for e in log["log_history"] if "loss" in e]
     assert len(losses) == 2 and all(math.isfinite(loss) for loss in losses)
+    launch = json.loads((out / "launch.json").read_text())
+    assert launch == {"world_size": 1, "per_device_train_batch_size": 4,
+                      "gradient_accumulation_steps": 1}
     hints = json.loads((out / "snaptex.json").read_text())
     assert hints["input"] == {"preprocess": True, "letterbox": None, "anchor": "center"}
 
@@ -61,3 +64,17 @@ def test_export_writes_a_loadable_folder_with_a_model_card(tmp_path):
     assert "checkpoint-2" in card and "samples seen | 8" in card
     assert not list(out.glob("*.pt")) and not list(out.glob("*.bin"))
     assert load_recognizer(out, device="cpu", threads=1).info.parameters > 0
+
+
+@pytest.mark.parametrize(("launch", "factor"), [
+    (None, 1),  # runs from before launch.json: one process
+    ({"world_size": 2, "gradient_accumulation_steps": 1}, 2),
+    ({"world_size": 2, "gradient_accumulation_steps": 4}, 8),
+    ({"world_size": 1}, 1),
+])
+def test_samples_seen_count_every_process(tmp_path, launch, factor):
+    from training.export_bundled import launch_factor
+
+    if launch is not None:
+        (tmp_path / "launch.json").write_text(json.dumps(launch))
+    assert launch_factor(tmp_path) == factor
