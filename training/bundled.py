@@ -1,12 +1,15 @@
-"""The bundled model: a small Swin encoder + MBart decoder with a LaTeX-sized vocabulary.
+"""The bundled model: a small ResNet + ViT encoder + MBart decoder with a LaTeX-sized vocabulary.
 
-Why this shape (measured on the 2-core AMX machine, see the model card in model/bundled/):
-formulas are wide (im2latex aspect ratio 2.5-8, height 40-60 px), so the encoder takes a
-fixed wide canvas (64 x 512 by default) filled by ``DonutImageProcessorPil``
-(aspect-preserving resize + pad). A hierarchical Swin encoder (conv-like locality,
-window attention) learns from ~100k images far better than a plain ViT, and three stages
-leave 4 x 32 = 128 tokens of width 256 for the decoder to attend to. Everything is a stock
-transformers class, so ``AutoModel``/``AutoProcessor`` reload it without remote code.
+Why this shape (measured on the 2-core AMX machine, see the model card in model/bundled/
+and ADR-004 in the README): formulas are wide (im2latex aspect ratio 2.5-8, height 40-60
+px), so the encoder takes a fixed wide canvas (64 x 1024) filled by
+``DonutImageProcessorPil`` (aspect-preserving resize + pad). Trained from scratch on CPU,
+a decoder learns LaTeX as a language long before it reads the pixels; a convolutional
+encoder (transformers' DPT-hybrid: a BiT ResNet to stride 16, then ViT layers with learned
+absolute positions, pix2tex's shape) starts reading several times sooner than the Swin
+and Segformer encoders sessions 1-3 tried, which stay available as ``encoder`` options.
+Everything is a stock transformers class, so ``AutoModel``/``AutoProcessor`` reload it
+without remote code.
 """
 
 from __future__ import annotations
