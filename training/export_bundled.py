@@ -135,7 +135,8 @@ It emits canonical, paste-ready LaTeX (`model.postprocess.clean_latex` form, e.g
   (8,475) splits; `test` is kept for evaluation only. Research data, no licence stated.
 - Images rendered by the project with real LaTeX (`snaptex render`, `data/rendered/train`)
   from `../shared/data/formulas` (Stacks project GFDL, MATH MIT, Wikipedia/pix2tex,
-  im2latex), several fonts, sizes, DPIs and themes. Mixed 0.15/0.35/0.5 by weight.
+  im2latex), several fonts, sizes, DPIs and themes. Mixed {mix} by weight.
+{schedule}
 
 ## Recipe and training
 Recipe: `training/recipes/bundled.json` (rebuilds from scratch on CPU, bf16 autocast):
@@ -156,8 +157,8 @@ between sessions) |
 {evaluation}
 {peer}
 ## Limitations
-Trained for a short time on a shared 2-core CPU; see the figures above before relying on
-it. Multi-line environments (matrices, aligned) are squeezed into a {height}-pixel-high
+Trained for {wall_clock_hours} h on a 2-core CPU; see the figures above before relying on it.
+Multi-line environments (matrices, aligned) are squeezed into a {height}-pixel-high
 canvas and are read worst. Handwriting is out of scope.
 """
 
@@ -212,10 +213,28 @@ def encoder_details(enc) -> str:
             f"window {enc.window_size}, {positions}")
 
 
+def recipe_summary(recipe) -> dict:
+    """The card's words for the recipe's data mix, curriculum and extra losses."""
+    if recipe is None:
+        return {"mix": "as the recipe says", "schedule": ""}
+    mix = " / ".join(f"{s.weight:g}" for s in recipe.datasets)
+    parts = []
+    if recipe.curriculum:
+        stages = ", ".join(f"{st['steps']} steps of formulas <= {st['max_formula_chars']} "
+                           "characters" for st in recipe.curriculum)
+        parts.append(f"Curriculum: {stages}, then the full mix.")
+    extra = recipe.trainer_args.get("encoder_loss")
+    if extra:
+        weight = recipe.trainer_args.get("encoder_loss_weight")
+        parts.append(f"Extra loss on the encoder: {extra} (weight {weight}).")
+    return {"mix": mix, "schedule": " ".join(parts)}
+
+
 def write_model_card(out: Path, model, facts: dict, report: dict | None,
-                     command: str, peer: dict | None) -> None:
+                     command: str, peer: dict | None, recipe=None) -> None:
     enc, dec = model.config.encoder, model.config.decoder
     text = CARD.format(
+        **recipe_summary(recipe),
         encoder=ENCODER_NAMES.get(enc.model_type, enc.model_type),
         encoder_details=encoder_details(enc),
         height=enc.image_size[0], width=enc.image_size[1], dec_layers=dec.decoder_layers,
@@ -249,11 +268,11 @@ def main(argv: list[str] | None = None) -> int:
 def export(args: argparse.Namespace) -> int:
     checkpoint = args.checkpoint or latest_checkpoint(args.run_dir)
     model, processor = load_checkpoint(checkpoint, args.run_dir)
-    hints = load_recipe(args.recipe).input_hints()
-    write_folder(model, processor, args.out, hints)
+    recipe = load_recipe(args.recipe)
+    write_folder(model, processor, args.out, recipe.input_hints())
     facts = training_facts(checkpoint, args.run_dir)
     write_model_card(args.out, model, facts, _read_json(args.eval_report),
-                     args.eval_command, _read_json(args.peer_report))
+                     args.eval_command, _read_json(args.peer_report), recipe)
     print(f"exported {checkpoint} -> {args.out} ({folder_bytes(args.out) / 1e6:.1f} MB, "
           f"{facts['samples_seen']} samples seen) at {time.strftime('%H:%M UTC', time.gmtime())}")
     return 0
