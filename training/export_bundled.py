@@ -141,8 +141,12 @@ It emits canonical, paste-ready LaTeX (`model.postprocess.clean_latex` form, e.g
 ## Recipe and training
 Recipe: `training/recipes/bundled.json` (rebuilds from scratch on CPU, bf16 autocast):
 
-    snaptex train --recipe bundled          # resumes from the newest runs/bundled/checkpoint-*
+    OMP_NUM_THREADS=1 torchrun --nproc-per-node 2 -m training.train --recipe bundled
     python -m training.export_bundled --eval-report runs/bundled/eval.json
+
+(`snaptex train --recipe bundled` runs it in one process; rerun either to resume from the
+newest `runs/bundled/checkpoint-*`.) The logged training loss is the Trainer's: the
+decoder's cross-entropy times the number of processes, plus the encoder loss.
 
 | | |
 |---|---|
