@@ -31,14 +31,15 @@ from desktop_app.composition import SnapTeXApp  # noqa: E402
 from desktop_app.controller import Phase  # noqa: E402
 from desktop_app.settings import Settings  # noqa: E402
 
-VALIDATION = REPO.parent / "shared" / "data" / "im2latex-100k" / "validation"
+IM2LATEX = REPO.parent / "shared" / "data" / "im2latex-100k"
 
 
-def equation_image(row: int) -> tuple[QImage, str]:
+def equation_image(row: int, split: str = "test") -> tuple[QImage, str]:
+    """An im2latex equation; the test split by default, which no SnapTeX model trains on."""
     import pyarrow.parquet as pq
 
     table = pq.read_table(
-        sorted(VALIDATION.glob("*.parquet"))[0], columns=["image", "text"]
+        sorted((IM2LATEX / split).glob("*.parquet"))[0], columns=["image", "text"]
     )
     record = table.slice(row, 1).to_pylist()[0]
     image = QImage.fromData(record["image"]["bytes"])
@@ -114,7 +115,8 @@ def main() -> int:
     parser.add_argument(
         "--out", default=str(REPO / "desktop_app" / "resources" / "screenshot.png")
     )
-    parser.add_argument("--row", type=int, default=17, help="validation row to show")
+    parser.add_argument("--row", type=int, default=17, help="row of --split to show")
+    parser.add_argument("--split", default="test", help="im2latex split (default test)")
     parser.add_argument("--format", default="bracket")
     parser.add_argument("--max-new-tokens", type=int, default=512)
     # design review only: any worker argv (e.g. the fake worker); never for the README
@@ -128,7 +130,7 @@ def main() -> int:
     settings.set("model_dir", args.model)
     settings.set("device", "cpu")
     settings.set("max_new_tokens", args.max_new_tokens)
-    image, truth = equation_image(args.row)
+    image, truth = equation_image(args.row, args.split)
     print("ground truth:", truth)
     backdrop = desktop_backdrop(app)
     wait_for(lambda: False, 0.3)  # mapped before the document, so it stays below
