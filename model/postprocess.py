@@ -57,9 +57,28 @@ def latex_tokens(text: str) -> list[str]:
     """Spacing-insensitive tokens for metrics: the canonical form, split, no spaces.
 
     Text-mode content keeps its words (``\\text{if }`` -> ``\\text { i f }``): the
-    characters matter, the spacing does not.
+    characters matter, the spacing does not. Scripts are braced (``x^2`` is ``x^{2}``).
     """
-    return [t for t in tokenize(normalize_spacing(text)) if t != " "]
+    return [t for t in tokenize(brace_scripts(normalize_spacing(text))) if t != " "]
+
+
+def brace_scripts(text: str) -> str:
+    """``x^2`` -> ``x^{2}``, ``a_i`` -> ``a_{i}``: one canonical form for one-character
+    scripts (im2latex's labels always brace them). Commands are left alone: ``^\\frac``
+    takes arguments this function cannot see."""
+    tokens = tokenize(text)
+    out: list[str] = []
+    for token in tokens:
+        # ``\\^`` and ``\\_`` tokenise as one command each, so out[-1] is a real script.
+        if out and out[-1] in ("^", "_") and _is_script_char(token):
+            out.append("{" + token + "}")
+            continue
+        out.append(token)
+    return "".join(out)
+
+
+def _is_script_char(token: str) -> bool:
+    return len(token) == 1 and token not in "{}\\ &^_"
 
 
 def strip_special(text: str, prompt: str | None = None) -> str:
@@ -238,7 +257,7 @@ def clean_latex_report(text: str, prompt: str | None = None) -> Cleaned:
     looped = cut_repetition(text)
     text = normalize_spacing(looped.latex)
     warnings = list(looped.warnings)
-    repaired = normalize_spacing(close_groups(text))
+    repaired = brace_scripts(normalize_spacing(close_groups(text)))
     if repaired != text:
         warnings.append("repaired unbalanced braces or delimiters")
     return Cleaned(repaired, tuple(warnings))

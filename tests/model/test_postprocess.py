@@ -114,3 +114,26 @@ def test_latex_tokens_ignore_spacing(a, b):
 
 def test_latex_tokens_split_commands():
     assert latex_tokens(r"\frac{a}{b}") == ["\\frac", "{", "a", "}", "{", "b", "}"]
+
+
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("x^2+y^2=z^2", "x^{2}+y^{2}=z^{2}"),
+    ("a_i^j", "a_{i}^{j}"),
+    ("x^{2}", "x^{2}"),  # already canonical
+    (r"\frac{a}{b}^2", r"\frac{a}{b}^{2}"),
+    ("x^*", "x^{*}"),
+    (r"x^\prime", r"x^\prime"),  # commands may take arguments: left alone
+    (r"x^\frac{1}{2}", r"x^\frac{1}{2}"),
+    (r"\_a \^b", r"\_a \^b"),  # escaped characters are no scripts
+    ("x^23", "x^{2}3"),  # TeX's own reading: only the 2 is raised
+    ("", ""),
+])
+def test_brace_scripts(raw, expected):
+    from model.postprocess import brace_scripts
+
+    assert brace_scripts(raw) == expected
+
+
+def test_clean_latex_and_metrics_agree_on_braced_scripts():
+    assert clean_latex("x ^ 2") == "x^{2}"
+    assert latex_tokens("x^2") == latex_tokens("x ^ { 2 }")
