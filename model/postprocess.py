@@ -255,7 +255,8 @@ def clean_latex_report(text: str, prompt: str | None = None) -> Cleaned:
     """The whole clean-up, with warnings about what had to be repaired."""
     text = strip_special(text, prompt)
     looped = cut_repetition(text)
-    text = normalize_spacing(looped.latex)
+    # Canonical form first, so the comparison below only sees what close_groups repaired.
+    text = brace_scripts(normalize_spacing(looped.latex))
     warnings = list(looped.warnings)
     repaired = brace_scripts(normalize_spacing(close_groups(text)))
     if repaired != text:

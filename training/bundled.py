@@ -216,7 +216,6 @@ def hybrid_config(shape: BundledShape):
         backbone_featmap_shape=[1, shape.cnn_widths[-1], rows, cols],
         hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0,
     )
-    config.image_size = [shape.image_height, shape.image_width]
     return config
 
 

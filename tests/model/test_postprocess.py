@@ -136,4 +136,7 @@ def test_brace_scripts(raw, expected):
 
 def test_clean_latex_and_metrics_agree_on_braced_scripts():
     assert clean_latex("x ^ 2") == "x^{2}"
+    # bracing is canonical form, not a repair: no warning reaches the user
+    assert clean_latex_report("x^2+y_i").warnings == ()
+    assert clean_latex_report("x^2+{a").warnings == ("repaired unbalanced braces or delimiters",)
     assert latex_tokens("x^2") == latex_tokens("x ^ { 2 }")
