@@ -159,6 +159,10 @@ def cut_repetition(text: str, min_repeats: int = 4, max_unit: int = 24) -> Clean
     ``\\quad\\quad\\quad`` is plausible LaTeX, ``1 1 1 1 1 1 1 1 ...`` is not.
     """
     tokens = [t for t in tokenize(text) if t != " "]
+    if tokens and tokens[-1] == "\\":
+        # A loop of control spaces ("\\ ") ends in a bare "\\" once the output is
+        # stripped; it is never valid LaTeX, and it would hide the loop.
+        tokens = tokens[:-1]
     for unit in range(1, min(max_unit, len(tokens) // 2) + 1):
         need = min_repeats * 2 if unit == 1 else min_repeats
         # A loop can be read at several phases; keep the shortest output.

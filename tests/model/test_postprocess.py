@@ -52,6 +52,9 @@ def test_strip_special(raw, expected):
     ("x _ { 1 } " * 6 + "x _", r"x _ { 1 }", True),
     ("a + b " + "= 0 " * 5, "a + b = 0", True),
     ("1 " * 12, "1", True),
+    # a control-space loop whose last "\\ " lost its space when the output was stripped
+    (r"f_{2}" + r"\ " * 20 + "\\", r"f _ { 2 } \ ", True),
+    (r"x \, \, \, \, \, \, \, \, " + "\\", r"x \,", True),
     (r"\quad \quad \quad", r"\quad \quad \quad", False),  # short runs are real LaTeX
     ("a + a + a", "a + a + a", False),
     (r"\frac { 1 } { 2 }", r"\frac { 1 } { 2 }", False),
