@@ -70,7 +70,26 @@ def training_facts(checkpoint: Path, run_dir: Path) -> dict:
         "samples_seen": state.get("global_step", 0) * batch,
         "last_loss": losses[-1] if losses else None,
         "wall_clock_hours": round(span_h, 2) if span_h is not None else None,
+        "restarts": history_lines(state.get("log_history", [])),
     }
+
+
+def lr_restarts(log_history: list[dict], factor: float = 3.0) -> list[tuple[int, float, float]]:
+    """(step, lr before, lr after) wherever the logged learning rate jumped up by more
+    than ``factor`` after warm-up: the run was resumed with a longer schedule."""
+    logged = [(e["step"], e["learning_rate"]) for e in log_history if "learning_rate" in e]
+    peak, restarts = 0.0, []
+    for (_, before), (step, after) in zip(logged, logged[1:]):
+        peak = max(peak, before)
+        if before < peak and after > before * factor:
+            restarts.append((step, before, after))
+    return restarts
+
+
+def history_lines(log_history: list[dict]) -> list[str]:
+    return [f"At step {step} the learning rate went from {before:.2g} to {after:.2g}: the "
+            "run was resumed with a longer schedule (a warm restart of the cosine)."
+            for step, before, after in lr_restarts(log_history)]
 
 
 def launch_factor(run_dir: Path) -> int:
@@ -133,7 +152,7 @@ It emits canonical, paste-ready LaTeX (`model.postprocess.clean_latex` form, e.g
 ## Training data
 - im2latex-100k (`../shared/data/im2latex-100k`): `train` (3,000) and `validation`
   (8,475) splits; `test` is kept for evaluation only. Research data, no licence stated.
-- Images rendered by the project with real LaTeX (`snaptex render`, `data/rendered/train`)
+- Images rendered by the project with real LaTeX (`snaptex render`, {rendered})
   from `../shared/data/formulas` (Stacks project GFDL, MATH MIT, Wikipedia/pix2tex,
   im2latex), several fonts, sizes, DPIs and themes. Mixed {mix} by weight.
 {schedule}
@@ -158,6 +177,7 @@ decoder's cross-entropy times the number of processes, plus the encoder loss.
 | wall-clock span of the run | {wall_clock_hours} h (2 shared CPU cores; includes pauses \
 between sessions) |
 
+{history}
 {evaluation}
 {peer}
 ## Limitations
@@ -220,8 +240,10 @@ def encoder_details(enc) -> str:
 def recipe_summary(recipe) -> dict:
     """The card's words for the recipe's data mix, curriculum and extra losses."""
     if recipe is None:
-        return {"mix": "as the recipe says", "schedule": ""}
+        return {"mix": "as the recipe says", "schedule": "", "rendered": "`data/rendered`"}
     mix = " / ".join(f"{s.weight:g}" for s in recipe.datasets)
+    rendered = ", ".join(f"`{s.path}/{s.train_split}`" for s in recipe.datasets
+                         if "im2latex-100k" not in s.path) or "none in this recipe"
     parts = []
     if recipe.curriculum:
         stages = ", ".join(f"{st['steps']} steps of formulas <= {st['max_formula_chars']} "
@@ -231,13 +253,25 @@ def recipe_summary(recipe) -> dict:
     if extra:
         weight = recipe.trainer_args.get("encoder_loss_weight")
         parts.append(f"Extra loss on the encoder: {extra} (weight {weight}).")
-    return {"mix": mix, "schedule": " ".join(parts)}
+    return {"mix": mix, "schedule": " ".join(parts), "rendered": rendered}
+
+
+def history_section(restarts: list[str], note: str | None) -> str:
+    """How this run differed from one unbroken run of the recipe (empty if it did not)."""
+    lines = [*restarts, *([note] if note else [])]
+    if not lines:
+        return ""
+    return "## History of this run\n" + "\n".join(f"- {line}" for line in lines) + "\n"
 
 
 def write_model_card(out: Path, model, facts: dict, report: dict | None,
-                     command: str, peer: dict | None, recipe=None) -> None:
+                     command: str, peer: dict | None, recipe=None,
+                     note: str | None = None) -> None:
     enc, dec = model.config.encoder, model.config.decoder
+    facts = dict(facts)
+    history = history_section(facts.pop("restarts", []), note)
     text = CARD.format(
+        history=history,
         **recipe_summary(recipe),
         encoder=ENCODER_NAMES.get(enc.model_type, enc.model_type),
         encoder_details=encoder_details(enc),
@@ -261,6 +295,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="JSON written by `snaptex eval` on this checkpoint")
     parser.add_argument("--eval-command", default="", help="the command that wrote it")
     parser.add_argument("--peer-report", type=Path, help="JSON from training.peer_compare")
+    parser.add_argument("--history-note",
+                        help="what the checkpoint cannot show, e.g. data added on resuming")
     parser.add_argument("--recipe", default="bundled",
                         help="the recipe it was trained with (its image preparation)")
     args = parser.parse_args(argv)
@@ -276,7 +312,8 @@ def export(args: argparse.Namespace) -> int:
     write_folder(model, processor, args.out, recipe.input_hints())
     facts = training_facts(checkpoint, args.run_dir)
     write_model_card(args.out, model, facts, _read_json(args.eval_report),
-                     args.eval_command, _read_json(args.peer_report), recipe)
+                     args.eval_command, _read_json(args.peer_report), recipe,
+                     args.history_note)
     print(f"exported {checkpoint} -> {args.out} ({folder_bytes(args.out) / 1e6:.1f} MB, "
           f"{facts['samples_seen']} samples seen) at {time.strftime('%H:%M UTC', time.gmtime())}")
     return 0

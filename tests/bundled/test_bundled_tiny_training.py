@@ -78,3 +78,28 @@ def test_samples_seen_count_every_process(tmp_path, launch, factor):
     if launch is not None:
         (tmp_path / "launch.json").write_text(json.dumps(launch))
     assert launch_factor(tmp_path) == factor
+
+
+def _logged(*rates):
+    return [{"step": 10 * (i + 1), "learning_rate": lr} for i, lr in enumerate(rates)]
+
+
+@pytest.mark.parametrize(("history", "restarts"), [
+    (_logged(1e-5, 3e-4, 6e-4, 3e-4, 1e-5), []),  # warm-up then cosine: no restart
+    (_logged(6e-4, 3e-4, 1.3e-5, 4e-4, 3e-4), [(40, 1.3e-5, 4e-4)]),  # resumed, longer
+    (_logged(6e-4, 3e-4, 2.5e-4), []),  # small wobbles are not restarts
+    ([{"step": 5, "loss": 1.0}], []),  # nothing logged
+])
+def test_lr_restarts_find_resumes_with_a_longer_schedule(history, restarts):
+    from training.export_bundled import lr_restarts
+
+    assert lr_restarts(history) == restarts
+
+
+def test_model_card_tells_the_run_history(tmp_path):
+    from training.export_bundled import history_section
+
+    assert history_section([], None) == ""
+    text = history_section(["At step 40 the learning rate went up"], "data/rendered-b added")
+    assert text.startswith("## History of this run")
+    assert "- At step 40" in text and "- data/rendered-b added" in text
