@@ -13,6 +13,7 @@ from PySide6.QtCore import QObject, QSettings, Signal
 
 from desktop_app import APP_ID, __version__
 from model.delimiters import LABELS, Style
+from model.options import DEFAULT_BEAMS
 
 logger = logging.getLogger(__name__)
 
@@ -70,9 +71,9 @@ SETTINGS: tuple[Setting, ...] = (
     Setting(
         "num_beams",
         int,
-        1,
+        DEFAULT_BEAMS,
         "Beams",
-        "Beam search width: 1 is fastest, 4 is often a little more accurate.",
+        "Beam search width: 1 is fastest; more beams are a little more accurate.",
         minimum=1,
         maximum=16,
     ),

@@ -16,6 +16,7 @@ import time
 from pathlib import Path
 
 from model import protocol
+from model.options import DEFAULT_BEAMS
 from model.worker_process import REPO, WorkerProcess
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
@@ -115,7 +116,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     )
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--device", default="cpu")
-    parser.add_argument("--beams", type=int, default=1)
+    parser.add_argument("--beams", type=int, default=DEFAULT_BEAMS,
+                        help="default: the app's")
     parser.add_argument("--max-new-tokens", type=int, default=512)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(

@@ -11,7 +11,7 @@ import time
 
 from model import delimiters
 from model.errors import SnapTexError
-from model.options import InferenceOptions
+from model.options import DEFAULT_BEAMS, InferenceOptions
 
 logger = logging.getLogger(__name__)
 
@@ -44,7 +44,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         help="one JSON object per line: file, latex, seconds, ... or file, error",
     )
     parser.add_argument(
-        "--beams", type=int, default=1, help="beam width (default 1, greedy)"
+        "--beams", type=int, default=DEFAULT_BEAMS,
+        help=f"beam width (default {DEFAULT_BEAMS}; 1 is greedy, fastest)"
     )
     parser.add_argument(
         "--seed-settings",

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from model.errors import SnapTexError
+from model.options import DEFAULT_BEAMS
 from training.data import describe_location, load_split, select_rows
 from training.metrics import (
     edit_distance,
@@ -81,7 +82,7 @@ def build_parser() -> argparse.ArgumentParser:
     add("--device", default="auto", help="auto, cpu, cuda or mps")
     add("--dtype", default="auto", help="auto, float32, bfloat16 or float16")
     add("--threads", type=int, help="CPU threads for inference")
-    add("--num-beams", type=int, default=1)
+    add("--num-beams", type=int, default=DEFAULT_BEAMS, help="default: the app's")
     add("--max-new-tokens", type=int, default=256)
     add(
         "--no-preprocess",

@@ -17,6 +17,7 @@ import json
 import logging
 import sys
 import time
+from itertools import pairwise
 from pathlib import Path
 
 from training.command import guarded, setup_logging
@@ -79,7 +80,7 @@ def lr_restarts(log_history: list[dict], factor: float = 3.0) -> list[tuple[int,
     than ``factor`` after warm-up: the run was resumed with a longer schedule."""
     logged = [(e["step"], e["learning_rate"]) for e in log_history if "learning_rate" in e]
     peak, restarts = 0.0, []
-    for (_, before), (step, after) in zip(logged, logged[1:]):
+    for (_, before), (step, after) in pairwise(logged):
         peak = max(peak, before)
         if before < peak and after > before * factor:
             restarts.append((step, before, after))

@@ -26,6 +26,7 @@ import tempfile
 import time
 from pathlib import Path
 
+from model.options import DEFAULT_BEAMS, InferenceOptions
 from training.evaluate import DEFAULT_DATA, percentile
 from training.metrics import score_texts
 
@@ -134,7 +135,9 @@ def run_ours(model: str | None, images, threads: int) -> dict:
     started = time.perf_counter()
     recognizer = load_recognizer(model, device="cpu", threads=threads)
     load_s = time.perf_counter() - started
-    texts, latencies = timed(lambda im: recognizer.recognize(im).latex, images)
+    # The app's default width, which is also the peer's (beam 3): a like-for-like search.
+    options = InferenceOptions(num_beams=DEFAULT_BEAMS)
+    texts, latencies = timed(lambda im: recognizer.recognize(im, options).latex, images)
     return {"name": f"snaptex ({recognizer.info.name})", "texts": texts,
             "latencies": latencies, "load_s": load_s}
 

@@ -15,6 +15,7 @@ from desktop_app.settings import (
     coerce,
 )
 from desktop_app.ui.settings_dialog import SettingsDialog, field_value
+from model.options import DEFAULT_BEAMS
 
 REQUIRED = {
     "model_dir",
@@ -51,7 +52,7 @@ def test_defaults_are_valid_values(setting):
     [
         ("num_beams", "4", 4),
         ("num_beams", "99", 16),  # clamped to the maximum
-        ("num_beams", "zero", 1),  # unparsable -> default
+        ("num_beams", "zero", DEFAULT_BEAMS),  # unparsable -> default
         ("device", "cuda", "cuda"),
         ("device", "tpu", "auto"),  # not a choice -> default
         ("start_at_login", "true", True),
@@ -82,14 +83,15 @@ def test_cli_flags_override_without_persisting(tmp_path, qapp):
     parser = argparse.ArgumentParser()
     add_cli_flags(parser)
     args = parser.parse_args(
-        ["--num-beams", "3", "--device", "cpu", "--start-at-login"]
+        ["--num-beams", "5", "--device", "cpu", "--start-at-login"]
     )
     overrides = cli_overrides(args)
-    assert overrides == {"num_beams": 3, "device": "cpu", "start_at_login": True}
+    assert overrides == {"num_beams": 5, "device": "cpu", "start_at_login": True}
     path = str(tmp_path / "s.ini")
     settings = Settings(QSettings(path, QSettings.Format.IniFormat), overrides)
-    assert settings.get("num_beams") == 3
-    assert Settings(QSettings(path, QSettings.Format.IniFormat)).get("num_beams") == 1
+    assert settings.get("num_beams") == 5
+    stored = Settings(QSettings(path, QSettings.Format.IniFormat))
+    assert stored.get("num_beams") == DEFAULT_BEAMS != 5
 
 
 def test_cli_rejects_values_outside_the_choices():
