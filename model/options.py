@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-# Beam width everyone gets unless they choose: on the bundled model 3 beams cost ~15%
+# Beam width everyone gets unless they choose: on the bundled model 3 beams cost ~30%
 # more time than greedy and cut loops ("\\hspace{.5cm}\\hspace{.5cm}..."); measured in
 # the README (snaptex eval --num-beams 1 vs 3).
 DEFAULT_BEAMS = 3

@@ -182,10 +182,17 @@ between sessions) |
 {evaluation}
 {peer}
 ## Limitations
-Trained for {wall_clock_hours} h on a 2-core CPU; see the figures above before relying on it.
+Trained on a 2-core CPU (the run spanned {wall_clock_hours} h, pauses included); see the
+figures above before relying on it.
 Multi-line environments (matrices, aligned) are squeezed into a {height}-pixel-high
 canvas and are read worst. Handwriting is out of scope.
 """
+
+
+def decoding(options: dict) -> str:
+    """The search a report was measured with, in words."""
+    beams = int(options.get("num_beams", 1))
+    return "greedy decoding" if beams == 1 else f"beam search ({beams} beams)"
 
 
 def evaluation_section(report: dict | None, command: str) -> str:
@@ -196,7 +203,8 @@ def evaluation_section(report: dict | None, command: str) -> str:
     return (
         "## Evaluation\n"
         f"{data['examples']} examples of `{data['source']}` [{data['split']}], "
-        f"greedy decoding, {result['model']['device']} {result['model']['dtype']}:\n\n"
+        f"{decoding(report.get('options', {}))}, "
+        f"{result['model']['device']} {result['model']['dtype']}:\n\n"
         "| BLEU-4 | edit distance | exact match | empty | latency p50 | p95 |\n"
         "|---|---|---|---|---|---|\n"
         f"| {m['bleu']:.3f} | {m['edit_distance']:.3f} | {m['exact_match']:.3f} | "

@@ -103,3 +103,14 @@ def test_model_card_tells_the_run_history(tmp_path):
     text = history_section(["At step 40 the learning rate went up"], "data/rendered-b added")
     assert text.startswith("## History of this run")
     assert "- At step 40" in text and "- data/rendered-b added" in text
+
+
+@pytest.mark.parametrize(("options", "words"), [
+    ({"num_beams": 1}, "greedy decoding"),
+    ({"num_beams": 3}, "beam search (3 beams)"),
+    ({}, "greedy decoding"),  # reports from before options were recorded
+])
+def test_model_card_names_the_decoding_it_was_measured_with(options, words):
+    from training.export_bundled import decoding
+
+    assert decoding(options) == words
