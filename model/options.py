@@ -10,8 +10,8 @@ from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
 # Beam width everyone gets unless they choose: on the bundled model 3 beams cost ~30%
-# more time than greedy and cut loops ("\\hspace{.5cm}\\hspace{.5cm}..."); measured in
-# the README (snaptex eval --num-beams 1 vs 3).
+# more time than greedy and end many of its loops (\hspace{.5cm} ten times over); see
+# ADR-004 in the README (snaptex eval --num-beams 1 vs 3).
 DEFAULT_BEAMS = 3
 
 # The seed tutorial's prompt, verbatim: T5Gemma-2 fine-tunes expect exactly this.
