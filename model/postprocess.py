@@ -59,7 +59,12 @@ def latex_tokens(text: str) -> list[str]:
     Text-mode content keeps its words (``\\text{if }`` -> ``\\text { i f }``): the
     characters matter, the spacing does not. Scripts are braced (``x^2`` is ``x^{2}``).
     """
-    return [t for t in tokenize(brace_scripts(normalize_spacing(text))) if t != " "]
+    return [t for t in tokenize(canonical(text)) if t != " "]
+
+
+def canonical(text: str) -> str:
+    """The one canonical form: canonical spacing, one-character scripts braced."""
+    return brace_scripts(normalize_spacing(text))
 
 
 def brace_scripts(text: str) -> str:
@@ -260,9 +265,9 @@ def clean_latex_report(text: str, prompt: str | None = None) -> Cleaned:
     text = strip_special(text, prompt)
     looped = cut_repetition(text)
     # Canonical form first, so the comparison below only sees what close_groups repaired.
-    text = brace_scripts(normalize_spacing(looped.latex))
+    text = canonical(looped.latex)
     warnings = list(looped.warnings)
-    repaired = brace_scripts(normalize_spacing(close_groups(text)))
+    repaired = canonical(close_groups(text))
     if repaired != text:
         warnings.append("repaired unbalanced braces or delimiters")
     return Cleaned(repaired, tuple(warnings))
