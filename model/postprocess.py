@@ -40,6 +40,9 @@ ECHO_RE = re.compile(
 )
 # A command (letters), a control symbol (\ + one non-letter), whitespace, or one char.
 TOKEN_RE = re.compile(r"\\[a-zA-Z]+\*?|\\.|\s+|.", re.DOTALL)
+# Tokens that mean nothing at either end of an equation: whitespace, a control space,
+# and a lone backslash (a command cut off by the token limit).
+EDGE_TOKEN_RE = re.compile(r"\s+|\\\s|\\")
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,21 @@ class Cleaned:
 def tokenize(text: str) -> list[str]:
     """LaTeX tokens, whitespace runs kept as single-space tokens."""
     return [" " if t.isspace() else t for t in TOKEN_RE.findall(text)]
+
+
+def strip_edges(text: str) -> str:
+    """Drop edge tokens (see ``EDGE_TOKEN_RE``) from both ends, token by token.
+
+    ``str.strip`` is not enough: it turns a trailing control space ``\\ `` into a bare
+    backslash, which swallows whatever the user types after the pasted LaTeX. A
+    ``\\\\`` line break is one token, so it is kept.
+    """
+    spans = [
+        match.span()
+        for match in TOKEN_RE.finditer(text)
+        if not EDGE_TOKEN_RE.fullmatch(match.group())
+    ]
+    return text[spans[0][0] : spans[-1][1]] if spans else ""
 
 
 def latex_tokens(text: str) -> list[str]:
@@ -96,7 +114,7 @@ def strip_special(text: str, prompt: str | None = None) -> str:
         bare = SPECIAL_TOKEN_RE.sub("", prompt).strip()
         if bare and text.lstrip().startswith(bare):
             text = text.lstrip()[len(bare) :]
-    return ECHO_RE.sub("", text).strip()
+    return strip_edges(ECHO_RE.sub("", text))
 
 
 def _is_junk(char: str) -> bool:
@@ -116,7 +134,7 @@ def _needs_space(prev: str, nxt: str) -> bool:
 
 def normalize_spacing(text: str) -> str:
     """Canonical spacing: compact math, spaces kept in text mode, readable tables."""
-    tokens = tokenize(text.strip())
+    tokens = tokenize(strip_edges(text))
     out: list[str] = []
     text_depth: list[int] = []  # brace depths at which a text-mode argument opened
     depth = 0
@@ -136,7 +154,7 @@ def normalize_spacing(text: str) -> str:
             depth -= 1
         pending_text_cmd = token in TEXT_MODE_COMMANDS
         _append(out, token, in_text=bool(text_depth))
-    return _tidy_alignment("".join(out)).strip()
+    return strip_edges(_tidy_alignment("".join(out)))
 
 
 def _append(out: list[str], token: str, in_text: bool) -> None:
@@ -163,11 +181,7 @@ def cut_repetition(text: str, min_repeats: int = 4, max_unit: int = 24) -> Clean
     the very end is allowed. Single-token units need twice the repeats:
     ``\\quad\\quad\\quad`` is plausible LaTeX, ``1 1 1 1 1 1 1 1 ...`` is not.
     """
-    tokens = [t for t in tokenize(text) if t != " "]
-    if tokens and tokens[-1] == "\\":
-        # A loop of control spaces ("\\ ") ends in a bare "\\" once the output is
-        # stripped; it is never valid LaTeX, and it would hide the loop.
-        tokens = tokens[:-1]
+    tokens = [t for t in tokenize(strip_edges(text)) if t != " "]
     for unit in range(1, min(max_unit, len(tokens) // 2) + 1):
         need = min_repeats * 2 if unit == 1 else min_repeats
         # A loop can be read at several phases; keep the shortest output.

@@ -10,6 +10,7 @@ from model.postprocess import (
     cut_repetition,
     latex_tokens,
     normalize_spacing,
+    strip_edges,
     strip_special,
 )
 
@@ -48,13 +49,28 @@ def test_strip_special(raw, expected):
     assert strip_special(raw, SEED_PROMPT) == expected
 
 
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("  x \n", "x"),
+    ("a\\ ", "a"),  # a control space, not "a\\" (a bare backslash)
+    ("a\\\n", "a"),  # a control newline
+    (r"x \ \ \ ", "x"),
+    ("x^{", "x^{"),
+    ("x \\", "x"),  # a command cut off at the token limit
+    (r"a \\", r"a \\"),  # a line break is one token, kept
+    (r"\ a", "a"),
+    (r"\,a\,", r"\,a\,"),  # thin spaces are not edges
+    ("a  b", "a  b"),  # inside is untouched
+    (r"\ \ ", ""),
+    ("", ""),
+])
+def test_strip_edges(raw, expected):
+    assert strip_edges(raw) == expected
+
+
 @pytest.mark.parametrize(("raw", "expected", "cut"), [
     ("x _ { 1 } " * 6 + "x _", r"x _ { 1 }", True),
     ("a + b " + "= 0 " * 5, "a + b = 0", True),
     ("1 " * 12, "1", True),
-    # a control-space loop whose last "\\ " lost its space when the output was stripped
-    (r"f_{2}" + r"\ " * 20 + "\\", r"f _ { 2 } \ ", True),
-    (r"x \, \, \, \, \, \, \, \, " + "\\", r"x \,", True),
     (r"\quad \quad \quad", r"\quad \quad \quad", False),  # short runs are real LaTeX
     ("a + a + a", "a + a + a", False),
     (r"\frac { 1 } { 2 }", r"\frac { 1 } { 2 }", False),
@@ -90,6 +106,13 @@ def test_close_groups(raw, expected):
     (r"\sqrt { x", r"\sqrt{x}"),
     (r"\left[ \begin{matrix} a & b \\ c", r"\left[\begin{matrix} a & b \\ c \end{matrix}\right."),
     (r"e ^ { i \pi } + 1 = 0", r"e^{i\pi}+1=0"),
+    ("a \\ ", "a"),  # a trailing control space never becomes a bare backslash
+    (r"\text { a } \ ", r"\text{ a }"),
+    # a control-space loop running to the token limit goes with the edges
+    (r"f_{2}" + r"\ " * 20, r"f_{2}"),
+    (r"f_{2}" + r"\ " * 20 + "\\", r"f_{2}"),
+    # a thin-space loop cut off mid-command by the token limit
+    (r"x \, \, \, \, \, \, \, \, " + "\\", r"x\,"),
 ])
 def test_clean_latex(raw, expected):
     assert clean_latex(raw) == expected
