@@ -277,8 +277,7 @@ def write_model_card(out: Path, model, facts: dict, report: dict | None,
                      command: str, peer: dict | None, recipe=None,
                      note: str | None = None) -> None:
     enc, dec = model.config.encoder, model.config.decoder
-    facts = dict(facts)
-    history = history_section(facts.pop("restarts", []), note)
+    history = history_section(facts.get("restarts", []), note)
     text = CARD.format(
         history=history,
         **recipe_summary(recipe),
