@@ -11,6 +11,7 @@ checkpoint folder (the newest input's config, processor and tokenizer files, ave
 from __future__ import annotations
 
 import argparse
+import json
 import logging
 import shutil
 import sys
@@ -21,6 +22,7 @@ from training.recipe import RecipeError
 
 logger = logging.getLogger(__name__)
 WEIGHTS = "model.safetensors"
+PROVENANCE = "averaged.json"  # which checkpoints went in; the model card names them
 # Optimiser and RNG state describe one point of the run, not the average.
 SKIPPED = {WEIGHTS, "optimizer.pt", "scheduler.pt", "training_args.bin"}
 
@@ -63,6 +65,8 @@ def average_checkpoints(folders: list[Path], out: Path) -> Path:
         if item.is_file() and item.name not in SKIPPED and not item.name.startswith("rng_"):
             shutil.copy2(item, out / item.name)
     save_file(averaged, out / WEIGHTS, metadata={"format": "pt"})
+    provenance = {"checkpoints": [f.name for f in folders]}
+    (out / PROVENANCE).write_text(json.dumps(provenance, indent=2) + "\n", encoding="utf-8")
     logger.info("averaged %d checkpoints -> %s", len(folders), out)
     return out
 

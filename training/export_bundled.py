@@ -71,8 +71,18 @@ def training_facts(checkpoint: Path, run_dir: Path) -> dict:
         "samples_seen": state.get("global_step", 0) * batch,
         "last_loss": losses[-1] if losses else None,
         "wall_clock_hours": round(span_h, 2) if span_h is not None else None,
-        "restarts": history_lines(state.get("log_history", [])),
+        "restarts": history_lines(state.get("log_history", [])) + averaged_lines(checkpoint),
     }
+
+
+def averaged_lines(checkpoint: Path) -> list[str]:
+    """A history line if the folder is a ``training.average`` of several checkpoints."""
+    path = checkpoint / "averaged.json"
+    if not path.is_file():
+        return []
+    names = json.loads(path.read_text(encoding="utf-8")).get("checkpoints", [])
+    return [f"The weights are the mean of {len(names)} checkpoints ({', '.join(names)}; "
+            "`python -m training.average`); the step count and loss are the last one's."]
 
 
 def lr_restarts(log_history: list[dict], factor: float = 3.0) -> list[tuple[int, float, float]]:

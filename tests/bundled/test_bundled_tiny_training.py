@@ -57,12 +57,35 @@ def test_export_writes_a_loadable_folder_with_a_model_card(tmp_path):
     run = tmp_path / "run"
     assert train(["--recipe", "bundled-tiny", "--output-dir", str(run),
                   "--set", "training_args.save_strategy=steps",
-                  "--set", "training_args.save_steps=2"]) == 0
+                  "--set", "training_args.save_steps=1"]) == 0
     out = tmp_path / "bundled"
     assert export(["--run-dir", str(run), "--out", str(out)]) == 0
     card = (out / "README.md").read_text()
     assert "checkpoint-2" in card and "samples seen | 8" in card
+    assert "mean of" not in card
     assert not list(out.glob("*.pt")) and not list(out.glob("*.bin"))
+    assert load_recognizer(out, device="cpu", threads=1).info.parameters > 0
+
+
+def test_export_of_an_average_says_which_checkpoints_went_in(tmp_path):
+    from model.loading import load_recognizer
+    from training.average import main as average
+    from training.export_bundled import main as export
+    from training.train import main as train
+
+    run = tmp_path / "run"
+    assert train(["--recipe", "bundled-tiny", "--output-dir", str(run),
+                  "--set", "training_args.save_strategy=steps",
+                  "--set", "training_args.save_steps=1"]) == 0
+    averaged = tmp_path / "avg"
+    assert average([str(run / "checkpoint-1"), str(run / "checkpoint-2"),
+                    "--out", str(averaged)]) == 0
+    out = tmp_path / "bundled"
+    assert export(["--checkpoint", str(averaged), "--run-dir", str(run),
+                   "--out", str(out)]) == 0
+    card = (out / "README.md").read_text()
+    assert "mean of 2 checkpoints (checkpoint-1, checkpoint-2" in card
+    assert "optimizer steps | 2" in card
     assert load_recognizer(out, device="cpu", threads=1).info.parameters > 0
 
 
