@@ -69,7 +69,7 @@ def training_facts(checkpoint: Path, run_dir: Path) -> dict:
         "steps": state.get("global_step", 0),
         "batch_size": batch,
         "samples_seen": state.get("global_step", 0) * batch,
-        "last_loss": losses[-1] if losses else None,
+        "last_loss": round(losses[-1], 3) if losses else None,
         "wall_clock_hours": round(span_h, 2) if span_h is not None else None,
         "restarts": history_lines(state.get("log_history", [])) + averaged_lines(checkpoint),
     }
