@@ -1,7 +1,9 @@
 """Checkpoint averaging: one model whose weights are the mean of several checkpoints.
 
-The last checkpoints of a run sit around the same minimum; their mean usually scores a
-little better than any one of them, at no cost at inference. The output is a normal
+Checkpoints saved while the learning rate is still high scatter around one minimum, and
+their mean usually scores better than the last of them, at no cost at inference: what a run
+stopped mid-schedule should ship. At the end of an annealed cosine the last checkpoint
+is as good (measured in README, ADR-004). The output is a normal
 checkpoint folder (the newest input's config, processor and tokenizer files, averaged
 ``model.safetensors``) that ``snaptex eval`` and ``training.export_bundled`` take as is.
 
