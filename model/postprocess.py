@@ -181,7 +181,7 @@ def cut_repetition(text: str, min_repeats: int = 4, max_unit: int = 24) -> Clean
     the very end is allowed. Single-token units need twice the repeats:
     ``\\quad\\quad\\quad`` is plausible LaTeX, ``1 1 1 1 1 1 1 1 ...`` is not.
     """
-    tokens = [t for t in tokenize(strip_edges(text)) if t != " "]
+    tokens = [t for t in tokenize(text) if t != " "]
     for unit in range(1, min(max_unit, len(tokens) // 2) + 1):
         need = min_repeats * 2 if unit == 1 else min_repeats
         # A loop can be read at several phases; keep the shortest output.
