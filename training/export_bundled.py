@@ -20,6 +20,7 @@ import time
 from itertools import pairwise
 from pathlib import Path
 
+from training.average import PROVENANCE
 from training.command import guarded, setup_logging
 from training.recipe import REPO_ROOT, RecipeError, load_recipe
 
@@ -71,13 +72,14 @@ def training_facts(checkpoint: Path, run_dir: Path) -> dict:
         "samples_seen": state.get("global_step", 0) * batch,
         "last_loss": round(losses[-1], 3) if losses else None,
         "wall_clock_hours": round(span_h, 2) if span_h is not None else None,
-        "restarts": history_lines(state.get("log_history", [])) + averaged_lines(checkpoint),
+        "events": history_lines(state.get("log_history", []))
+        + averaged_lines(checkpoint),
     }
 
 
 def averaged_lines(checkpoint: Path) -> list[str]:
     """A history line if the folder is a ``training.average`` of several checkpoints."""
-    path = checkpoint / "averaged.json"
+    path = checkpoint / PROVENANCE
     if not path.is_file():
         return []
     names = json.loads(path.read_text(encoding="utf-8")).get("checkpoints", [])
@@ -275,9 +277,9 @@ def recipe_summary(recipe) -> dict:
     return {"mix": mix, "schedule": " ".join(parts), "rendered": rendered}
 
 
-def history_section(restarts: list[str], note: str | None) -> str:
+def history_section(events: list[str], note: str | None) -> str:
     """How this run differed from one unbroken run of the recipe (empty if it did not)."""
-    lines = [*restarts, *([note] if note else [])]
+    lines = [*events, *([note] if note else [])]
     if not lines:
         return ""
     return "## History of this run\n" + "\n".join(f"- {line}" for line in lines) + "\n"
@@ -287,7 +289,7 @@ def write_model_card(out: Path, model, facts: dict, report: dict | None,
                      command: str, peer: dict | None, recipe=None,
                      note: str | None = None) -> None:
     enc, dec = model.config.encoder, model.config.decoder
-    history = history_section(facts.get("restarts", []), note)
+    history = history_section(facts.get("events", []), note)
     text = CARD.format(
         history=history,
         **recipe_summary(recipe),

@@ -49,15 +49,23 @@ def test_encoder_loss_trainer_adds_its_term(tmp_path, encoder_loss):
     assert len(extra) == 2 and all(0 < value < 1000 for value in extra)
 
 
-def test_export_writes_a_loadable_folder_with_a_model_card(tmp_path):
-    from model.loading import load_recognizer
-    from training.export_bundled import main as export
+@pytest.fixture(scope="module")
+def tiny_run(tmp_path_factory):
+    """Two steps of the tiny bundled recipe, a checkpoint after each (shared: read only)."""
     from training.train import main as train
 
-    run = tmp_path / "run"
+    run = tmp_path_factory.mktemp("tiny-bundled") / "run"
     assert train(["--recipe", "bundled-tiny", "--output-dir", str(run),
                   "--set", "training_args.save_strategy=steps",
                   "--set", "training_args.save_steps=1"]) == 0
+    return run
+
+
+def test_export_writes_a_loadable_folder_with_a_model_card(tiny_run, tmp_path):
+    from model.loading import load_recognizer
+    from training.export_bundled import main as export
+
+    run = tiny_run
     out = tmp_path / "bundled"
     assert export(["--run-dir", str(run), "--out", str(out)]) == 0
     card = (out / "README.md").read_text()
@@ -67,16 +75,12 @@ def test_export_writes_a_loadable_folder_with_a_model_card(tmp_path):
     assert load_recognizer(out, device="cpu", threads=1).info.parameters > 0
 
 
-def test_export_of_an_average_says_which_checkpoints_went_in(tmp_path):
+def test_export_of_an_average_says_which_checkpoints_went_in(tiny_run, tmp_path):
     from model.loading import load_recognizer
     from training.average import main as average
     from training.export_bundled import main as export
-    from training.train import main as train
 
-    run = tmp_path / "run"
-    assert train(["--recipe", "bundled-tiny", "--output-dir", str(run),
-                  "--set", "training_args.save_strategy=steps",
-                  "--set", "training_args.save_steps=1"]) == 0
+    run = tiny_run
     averaged = tmp_path / "avg"
     assert average([str(run / "checkpoint-1"), str(run / "checkpoint-2"),
                     "--out", str(averaged)]) == 0
