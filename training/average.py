@@ -54,14 +54,14 @@ def average_state_dicts(state_dicts: list[dict]) -> dict:
 
 def average_checkpoints(folders: list[Path], out: Path) -> Path:
     """Write the average of ``folders`` (in training order) to ``out``."""
-    from safetensors.torch import load_file, save_file
+    from safetensors.torch import save_file
 
     missing = [str(f) for f in folders if not (f / WEIGHTS).is_file()]
     if missing:
         raise RecipeError(f"no {WEIGHTS} in: {', '.join(missing)}")
     if out.resolve() in {f.resolve() for f in folders}:
         raise RecipeError("--out must not be one of the checkpoints")
-    averaged = average_state_dicts([load_file(f / WEIGHTS) for f in folders])
+    averaged = average_state_dicts([_load(f / WEIGHTS) for f in folders])
     out.mkdir(parents=True, exist_ok=True)
     for item in folders[-1].iterdir():
         if item.is_file() and item.name not in SKIPPED and not item.name.startswith("rng_"):
@@ -71,6 +71,16 @@ def average_checkpoints(folders: list[Path], out: Path) -> Path:
     (out / PROVENANCE).write_text(json.dumps(provenance, indent=2) + "\n", encoding="utf-8")
     logger.info("averaged %d checkpoints -> %s", len(folders), out)
     return out
+
+
+def _load(path: Path) -> dict:
+    from safetensors import SafetensorError
+    from safetensors.torch import load_file
+
+    try:
+        return load_file(path)
+    except SafetensorError as exc:
+        raise RecipeError(f"{path} is not a readable safetensors file: {exc}") from None
 
 
 def main(argv: list[str] | None = None) -> int:

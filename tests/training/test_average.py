@@ -75,3 +75,11 @@ def test_cli_reports_a_missing_checkpoint_and_exits_2(tmp_path, capsys):
 def test_cli_refuses_to_overwrite_an_input(tiny_model_dir, capsys):
     assert main([str(tiny_model_dir), "--out", str(tiny_model_dir)]) == 2
     assert "must not be one of the checkpoints" in capsys.readouterr().err
+
+
+def test_cli_reports_a_corrupt_weights_file_and_exits_2(tmp_path, capsys):
+    broken = tmp_path / "checkpoint-1"
+    broken.mkdir()
+    (broken / "model.safetensors").write_bytes(b"not a safetensors file")
+    assert main([str(broken), "--out", str(tmp_path / "avg")]) == 2
+    assert "not a readable safetensors file" in capsys.readouterr().err
