@@ -139,17 +139,22 @@ def load_train_eval(recipe: Recipe):
 
 
 def with_curriculum(recipe: Recipe, trains: list, full):
-    """The curriculum's stages, in order, then the full mix shuffled: read sequentially.
+    """The curriculum's stages, in order, then as many passes of the full mix (each
+    shuffled anew) as ``max_steps`` needs: read sequentially.
 
     A stage takes ``steps x batch size x processes`` rows of every source's short formulas in their
     natural proportions (weights would over-sample a source that has few short ones),
     repeating them if there are not enough. The order is fixed by the recipe's seed, so a
     resumed run skips exactly the batches it has trained on.
+
+    Why several passes in one dataset: the sequential sampler re-reads the dataset from
+    its start each epoch, so a dataset of one pass would replay the short-formula stages,
+    and the same order, whenever a run outgrows one pass of the mix. The first pass is
+    shuffled with the recipe's seed, so runs made before this change resume in step.
     """
     from datasets import concatenate_datasets
 
-    # A stage's steps are optimiser steps: under torchrun every process takes a batch.
-    batch = recipe.training_args.get("per_device_train_batch_size", 8) * world_size()
+    batch = rows_per_step(recipe)
     parts = []
     for number, stage in enumerate(recipe.curriculum):
         short = _concatenate([keep_short(t, stage["max_formula_chars"]) for t in trains])
@@ -160,7 +165,24 @@ def with_curriculum(recipe: Recipe, trains: list, full):
         parts.append(short.shuffle(seed=recipe.seed + number).select(order))
         logger.info("curriculum stage %d: %d rows of %d formulas of <= %d characters",
                     number + 1, rows, len(short), stage["max_formula_chars"])
-    return concatenate_datasets([*parts, full.shuffle(seed=recipe.seed)])
+    staged = sum(len(part) for part in parts)
+    passes = passes_needed(recipe.training_args.get("max_steps", -1) * batch - staged, len(full))
+    logger.info("curriculum: then %d pass(es) of the full mix", passes)
+    mixes = [full.shuffle(seed=recipe.seed + number) for number in range(passes)]
+    return concatenate_datasets([*parts, *mixes])
+
+
+def rows_per_step(recipe: Recipe) -> int:
+    """Rows in one optimiser step: under torchrun every process takes a batch."""
+    args = recipe.training_args
+    return (args.get("per_device_train_batch_size", 8) * world_size()
+            * args.get("gradient_accumulation_steps", 1))
+
+
+def passes_needed(rows: int, mix_rows: int) -> int:
+    """Passes of a ``mix_rows`` mix that cover ``rows`` rows; one when the run is
+    counted in epochs (``max_steps`` unset, so ``rows`` <= 0)."""
+    return max(1, -(-rows // mix_rows)) if mix_rows else 1
 
 
 def world_size() -> int:

@@ -11,6 +11,7 @@ from training.data import (
     load_split,
     load_train_eval,
     mix,
+    passes_needed,
     select_rows,
 )
 from training.recipe import DataSource, Recipe, RecipeError
@@ -177,6 +178,39 @@ def test_curriculum_puts_short_formulas_first_then_everything(tmp_path):
     assert sorted(order[:6]) == ["x", "x", "x", "y", "y", "y"]  # 3 steps x 2, repeated
     assert set(order[6:8]) <= {"x", "y", "a+b=c"}
     assert sorted(order[8:]) == sorted(texts)
+
+
+def test_curriculum_is_read_once_when_the_run_outgrows_one_pass(tmp_path):
+    # 2 stage rows + 5 mix rows per pass; 8 steps x 2 rows need 3 passes of the mix.
+    texts = ["x", "a+b=c", "\\int_0^1 f(x)\\,dx", "\\sum_{n=1}^{N} n^{2}", "e^{i\\pi}"]
+    recipe = Recipe.from_dict({
+        "name": "t", "model": "m",
+        "training_args": {"per_device_train_batch_size": 2, "max_steps": 8},
+        "datasets": [{"path": _pairs(tmp_path, texts), "eval_split": None}],
+        "curriculum": [{"steps": 1, "max_formula_chars": 1}],
+    })
+    train, _ = load_train_eval(recipe)
+    order = train["text"]
+    assert len(order) == 2 + 3 * 5
+    assert order[:2] == ["x", "x"]
+    passes = [order[2 + 5 * n: 7 + 5 * n] for n in range(3)]
+    assert all(sorted(chunk) == sorted(texts) for chunk in passes)
+    assert len({tuple(chunk) for chunk in passes}) > 1  # each pass shuffled anew
+
+
+@pytest.mark.parametrize(
+    ("rows", "mix_rows", "passes"),
+    [
+        (10, 5, 2),
+        (11, 5, 3),
+        (1, 5, 1),
+        (0, 5, 1),  # max_steps unset: the run counts epochs
+        (-9, 5, 1),
+        (10, 0, 1),
+    ],
+)
+def test_passes_needed(rows, mix_rows, passes):
+    assert passes_needed(rows, mix_rows) == passes
 
 
 def test_curriculum_stage_with_nothing_short_enough_is_an_error(tmp_path):
