@@ -22,6 +22,7 @@ from pathlib import Path
 
 from training.average import PROVENANCE
 from training.command import guarded, setup_logging
+from training.compute_time import recorded
 from training.recipe import REPO_ROOT, RecipeError, load_recipe
 
 logger = logging.getLogger(__name__)
@@ -72,9 +73,22 @@ def training_facts(checkpoint: Path, run_dir: Path) -> dict:
         "samples_seen": state.get("global_step", 0) * batch,
         "last_loss": round(losses[-1], 3) if losses else None,
         "wall_clock_hours": round(span_h, 2) if span_h is not None else None,
+        "compute": compute_words(recorded(state.get("stateful_callbacks")), state),
         "events": history_lines(state.get("log_history", []))
         + averaged_lines(checkpoint),
     }
+
+
+def compute_words(saved: dict | None, state: dict) -> str:
+    """The card's words for the compute time the checkpoint recorded."""
+    if saved is None:
+        return "not recorded (the run predates `training.compute_time`)"
+    hours = f"{saved['seconds'] / 3600:.2f} h"
+    since = saved.get("since_step") or 0
+    if since == 0:
+        return hours
+    return (f"{hours} for steps {since:,}-{state.get('global_step', 0):,} (earlier steps ran "
+            "before compute time was recorded)")
 
 
 def averaged_lines(checkpoint: Path) -> list[str]:
@@ -187,6 +201,7 @@ decoder's cross-entropy times the number of processes, plus the encoder loss.
 | batch size | {batch_size} |
 | samples seen | {samples_seen} |
 | last logged training loss | {last_loss} |
+| training compute time | {compute} |
 | wall-clock span of the run | {wall_clock_hours} h (2 shared CPU cores; includes pauses \
 between sessions) |
 

@@ -249,6 +249,8 @@ def set_determinism(recipe: Recipe, device: str) -> None:
 def make_trainer(recipe, model, processor, train, evaluation, args):
     from transformers import Seq2SeqTrainer
 
+    from training.compute_time import ComputeTimeCallback
+
     compute_metrics = None
     if args.predict_with_generate:
         from training.metrics import make_compute_metrics
@@ -264,6 +266,7 @@ def make_trainer(recipe, model, processor, train, evaluation, args):
         data_collator=make_collator(processor, recipe),
         processing_class=processor,
         compute_metrics=compute_metrics,
+        callbacks=[ComputeTimeCallback()],
     )
 
 

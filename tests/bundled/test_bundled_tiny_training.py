@@ -71,6 +71,7 @@ def test_export_writes_a_loadable_folder_with_a_model_card(tiny_run, tmp_path):
     card = (out / "README.md").read_text()
     assert "checkpoint-2" in card and "samples seen | 8" in card
     assert "mean of" not in card
+    assert "| training compute time | 0.00 h |" in card  # seconds, counted from step 0
     assert not list(out.glob("*.pt")) and not list(out.glob("*.bin"))
     assert load_recognizer(out, device="cpu", threads=1).info.parameters > 0
 

@@ -63,7 +63,7 @@ def test_averaged_folder_loads_with_auto_classes(tiny_model_dir, tmp_path):
     averaged = AutoModelForSeq2SeqLM.from_pretrained(out)
     AutoProcessor.from_pretrained(out)  # processor files came along
     for (name, a), b, c in zip(first.named_parameters(), second.parameters(),
-                               averaged.parameters()):
+                               averaged.parameters(), strict=True):
         torch.testing.assert_close(c, (a + b) / 2, msg=name)
 
 

@@ -218,6 +218,16 @@ def test_resume_continues_from_the_last_checkpoint(run, tmp_path, caplog):
     log = json.loads((out / "train_log.json").read_text())
     steps = [entry["step"] for entry in log["log_history"] if "loss" in entry]
     assert steps == [1, 2]  # step 1 restored from the checkpoint, step 2 trained now
+    first, second = (compute_time(out / f"checkpoint-{n}") for n in (1, 2))
+    assert first["since_step"] == second["since_step"] == 0  # counted across the resume
+    assert 0 < first["seconds"] <= second["seconds"]
+
+
+def compute_time(checkpoint):
+    from training.compute_time import recorded
+
+    state = json.loads((checkpoint / "trainer_state.json").read_text())
+    return recorded(state["stateful_callbacks"])
 
 
 def test_push_without_the_hub_is_a_clear_error_and_keeps_the_model(run, monkeypatch):
