@@ -225,7 +225,7 @@ def test_model_card_describes_every_encoder_variant(tmp_path, changes, name, det
 
     shape = dataclasses.replace(SHAPES["tiny"], **changes)
     facts = {"checkpoint": "checkpoint-1", "steps": 1, "batch_size": 2, "samples_seen": 2,
-             "last_loss": 6.0, "wall_clock_hours": 0.0}
+             "last_loss": 6.0, "wall_clock_hours": 0.0, "compute": "0.00 h"}
     write_model_card(tmp_path, build_model(shape, vocab_size=300), facts, None, "", None)
     card = (tmp_path / "README.md").read_text()
     canvas = f"{shape.image_height}x{shape.image_width}"
