@@ -14,8 +14,6 @@ import time
 from transformers import TrainerCallback
 from transformers.trainer_callback import ExportableState
 
-KEY = "ComputeTimeCallback"  # the Trainer files a callback's state under its class name
-
 
 class ComputeTimeCallback(TrainerCallback, ExportableState):
     """``seconds``: compute time since step ``since_step`` (0 unless the run began
@@ -47,6 +45,9 @@ class ComputeTimeCallback(TrainerCallback, ExportableState):
     def state(self) -> dict:
         return {"args": {}, "attributes": {"seconds": round(self.total(), 1),
                                            "since_step": self.since_step}}
+
+
+KEY = ComputeTimeCallback.__name__  # the Trainer files a callback's state under its class name
 
 
 def recorded(stateful_callbacks: dict | None) -> dict | None:
