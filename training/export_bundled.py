@@ -62,32 +62,33 @@ def load_checkpoint(checkpoint: Path, run_dir: Path):
 def training_facts(checkpoint: Path, run_dir: Path) -> dict:
     """Steps, samples seen, last logged loss and the wall-clock span of the run."""
     state = json.loads((checkpoint / "trainer_state.json").read_text())
+    steps = state.get("global_step", 0)
     losses = [e["loss"] for e in state.get("log_history", []) if "loss" in e]
     batch = (state.get("train_batch_size") or 0) * launch_factor(run_dir)
     init = run_dir / "init" / "config.json"
     span_h = (checkpoint.stat().st_mtime - init.stat().st_mtime) / 3600 if init.exists() else None
     return {
         "checkpoint": checkpoint.name,
-        "steps": state.get("global_step", 0),
+        "steps": steps,
         "batch_size": batch,
-        "samples_seen": state.get("global_step", 0) * batch,
+        "samples_seen": steps * batch,
         "last_loss": round(losses[-1], 3) if losses else None,
         "wall_clock_hours": round(span_h, 2) if span_h is not None else None,
-        "compute": compute_words(recorded(state.get("stateful_callbacks")), state),
+        "compute": compute_words(recorded(state.get("stateful_callbacks")), steps),
         "events": history_lines(state.get("log_history", []))
         + averaged_lines(checkpoint),
     }
 
 
-def compute_words(saved: dict | None, state: dict) -> str:
-    """The card's words for the compute time the checkpoint recorded."""
+def compute_words(saved: dict | None, steps: int) -> str:
+    """The card's words for the compute time a checkpoint at ``steps`` recorded."""
     if saved is None:
         return "not recorded (the run predates `training.compute_time`)"
     hours = f"{saved['seconds'] / 3600:.2f} h"
-    since = saved.get("since_step") or 0
+    since = saved["since_step"] or 0
     if since == 0:
         return hours
-    return (f"{hours} for steps {since:,}-{state.get('global_step', 0):,} (earlier steps ran "
+    return (f"{hours} for steps {since:,}-{steps:,} (earlier steps ran "
             "before compute time was recorded)")
 
 

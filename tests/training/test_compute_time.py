@@ -65,4 +65,4 @@ def test_recorded(callbacks, expected):
     ],
 )
 def test_compute_words(saved, step, words):
-    assert compute_words(saved, {"global_step": step}) == words
+    assert compute_words(saved, step) == words
