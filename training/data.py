@@ -180,8 +180,8 @@ def rows_per_step(recipe: Recipe) -> int:
 
 
 def passes_needed(rows: int, mix_rows: int) -> int:
-    """Passes of a ``mix_rows`` mix that cover ``rows`` rows; one when the run is
-    counted in epochs (``max_steps`` unset, so ``rows`` <= 0)."""
+    """Passes of a ``mix_rows`` mix that cover ``rows`` rows, at least one (the
+    curriculum's stages may already fill ``max_steps``)."""
     return max(1, -(-rows // mix_rows)) if mix_rows else 1
 
 

@@ -203,6 +203,13 @@ def _validate(recipe: Recipe) -> None:
                 "each curriculum stage is {\"steps\": N, \"max_formula_chars\": M}"
                 f" with positive integers, not {stage!r}"
             )
+    if recipe.curriculum and not recipe.training_args.get("max_steps", -1) > 0:
+        # The Trainer re-reads a sequential dataset from its start each epoch, so an
+        # epoch-counted run would replay the short-formula stages every epoch.
+        raise RecipeError(
+            "a recipe with a curriculum counts its run in optimiser steps:"
+            " set training_args.max_steps (or --max-steps)"
+        )
     if any(s.weight <= 0 for s in recipe.datasets):
         raise RecipeError("dataset weights must be positive")
     if (

@@ -168,7 +168,8 @@ def _pairs(root, texts):
 def test_curriculum_puts_short_formulas_first_then_everything(tmp_path):
     texts = ["x", "y", "a+b=c", "\\int_0^1 f(x)\\,dx", "\\sum_{n=1}^{N} n^{2}"]
     recipe = Recipe.from_dict({
-        "name": "t", "model": "m", "training_args": {"per_device_train_batch_size": 2},
+        "name": "t", "model": "m",
+        "training_args": {"per_device_train_batch_size": 2, "max_steps": 5},
         "datasets": [{"path": _pairs(tmp_path, texts), "eval_split": None}],
         "curriculum": [{"steps": 3, "max_formula_chars": 1},
                        {"steps": 1, "max_formula_chars": 5}],
@@ -204,7 +205,7 @@ def test_curriculum_is_read_once_when_the_run_outgrows_one_pass(tmp_path):
         (10, 5, 2),
         (11, 5, 3),
         (1, 5, 1),
-        (0, 5, 1),  # max_steps unset: the run counts epochs
+        (0, 5, 1),  # the stages fill max_steps: one pass all the same
         (-9, 5, 1),
         (10, 0, 1),
     ],
@@ -215,7 +216,7 @@ def test_passes_needed(rows, mix_rows, passes):
 
 def test_curriculum_stage_with_nothing_short_enough_is_an_error(tmp_path):
     recipe = Recipe.from_dict({
-        "name": "t", "model": "m",
+        "name": "t", "model": "m", "training_args": {"max_steps": 3},
         "datasets": [{"path": _pairs(tmp_path, ["a+b", "c+d"]), "eval_split": None}],
         "curriculum": [{"steps": 3, "max_formula_chars": 1}],
     })
@@ -230,13 +231,23 @@ def test_curriculum_stage_with_nothing_short_enough_is_an_error(tmp_path):
 def test_bad_curriculum_stage_is_refused(stage):
     with pytest.raises(RecipeError, match="curriculum stage"):
         Recipe.from_dict({"name": "t", "model": "m", "datasets": ["d"],
-                          "curriculum": [stage]})
+                          "training_args": {"max_steps": 9}, "curriculum": [stage]})
+
+
+@pytest.mark.parametrize("training_args", [{}, {"num_train_epochs": 3}, {"max_steps": -1}])
+def test_curriculum_without_max_steps_is_refused(training_args):
+    # Counted in epochs, the sequential sampler would replay the stages every epoch.
+    with pytest.raises(RecipeError, match="max_steps"):
+        Recipe.from_dict({"name": "t", "model": "m", "datasets": ["d"],
+                          "training_args": training_args,
+                          "curriculum": [{"steps": 1, "max_formula_chars": 9}]})
 
 
 def test_curriculum_runs_read_in_order():
     from training.train import training_arguments
 
     recipe = Recipe.from_dict({"name": "t", "model": "m", "datasets": ["d"],
+                               "training_args": {"max_steps": 2},
                                "curriculum": [{"steps": 1, "max_formula_chars": 9}]})
     args = training_arguments(recipe, "cpu", Path("/tmp/unused"))
     assert args.train_sampling_strategy == "sequential"
