@@ -203,7 +203,8 @@ def _validate(recipe: Recipe) -> None:
                 "each curriculum stage is {\"steps\": N, \"max_formula_chars\": M}"
                 f" with positive integers, not {stage!r}"
             )
-    if recipe.curriculum and not recipe.training_args.get("max_steps", -1) > 0:
+    max_steps = recipe.training_args.get("max_steps")
+    if recipe.curriculum and not (isinstance(max_steps, int) and max_steps > 0):
         # The Trainer re-reads a sequential dataset from its start each epoch, so an
         # epoch-counted run would replay the short-formula stages every epoch.
         raise RecipeError(

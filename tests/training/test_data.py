@@ -234,7 +234,10 @@ def test_bad_curriculum_stage_is_refused(stage):
                           "training_args": {"max_steps": 9}, "curriculum": [stage]})
 
 
-@pytest.mark.parametrize("training_args", [{}, {"num_train_epochs": 3}, {"max_steps": -1}])
+@pytest.mark.parametrize(
+    "training_args",
+    [{}, {"num_train_epochs": 3}, {"max_steps": -1}, {"max_steps": None}, {"max_steps": "100"}],
+)
 def test_curriculum_without_max_steps_is_refused(training_args):
     # Counted in epochs, the sequential sampler would replay the stages every epoch.
     with pytest.raises(RecipeError, match="max_steps"):
