@@ -166,7 +166,8 @@ def with_curriculum(recipe: Recipe, trains: list, full):
         logger.info("curriculum stage %d: %d rows of %d formulas of <= %d characters",
                     number + 1, rows, len(short), stage["max_formula_chars"])
     staged = sum(len(part) for part in parts)
-    passes = passes_needed(recipe.training_args.get("max_steps", -1) * batch - staged, len(full))
+    # The recipe's validation makes a curriculum run set a positive max_steps.
+    passes = passes_needed(recipe.training_args["max_steps"] * batch - staged, len(full))
     logger.info("curriculum: then %d pass(es) of the full mix", passes)
     mixes = [full.shuffle(seed=recipe.seed + number) for number in range(passes)]
     return concatenate_datasets([*parts, *mixes])
