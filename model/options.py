@@ -6,6 +6,7 @@ each request; the worker holds no per-user state. :class:`Prediction` is what co
 
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
@@ -55,6 +56,8 @@ class InferenceOptions:
             raise ValueError("repetition_penalty must be positive")
         if int(self.no_repeat_ngram_size) < 0:
             raise ValueError("no_repeat_ngram_size must be >= 0")
+        if not math.isfinite(float(self.length_penalty)):
+            raise ValueError("length_penalty must be a finite number")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

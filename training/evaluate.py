@@ -85,6 +85,12 @@ def build_parser() -> argparse.ArgumentParser:
     add("--num-beams", type=int, default=DEFAULT_BEAMS, help="default: the app's")
     add("--max-new-tokens", type=int, default=256)
     add(
+        "--length-penalty",
+        type=float,
+        default=1.0,
+        help="beam search's length exponent: > 1 favours longer outputs (default 1.0)",
+    )
+    add(
         "--no-preprocess",
         action="store_true",
         help="skip the app's snip pre-processing (crop, invert, upscale)",
@@ -117,6 +123,7 @@ def inference_options(args: argparse.Namespace):
     options = InferenceOptions(
         num_beams=args.num_beams,
         max_new_tokens=args.max_new_tokens,
+        length_penalty=args.length_penalty,
         preprocess=not args.no_preprocess,
     )
     try:

@@ -216,3 +216,30 @@ def test_print_recipe_is_json(capsys):
 def test_unknown_recipe_lists_the_bundled_ones(capsys):
     assert main(["--recipe", "nope"]) == 2
     assert "t5gemma2-a100" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("recipe_values", "bf16_native", "expected"),
+    [
+        # bf16 autocast stays where the CPU runs it natively (AMX / AVX512-BF16) ...
+        ({"bf16": True}, True, {"bf16": True, "use_cpu": True}),
+        # ... and falls back to fp32 where it would be emulated (many times slower).
+        ({"bf16": True}, False, {"bf16": False, "use_cpu": True}),
+        ({"bf16": False}, True, {"bf16": False, "use_cpu": True}),
+        ({}, False, {"use_cpu": True}),
+        # tf32 is an Ampere GPU feature, never a CPU one.
+        ({"tf32": True, "bf16": True}, True, {"tf32": False, "bf16": True, "use_cpu": True}),
+    ],
+)
+def test_cpu_training_values(recipe_values, bf16_native, expected):
+    from training.train import cpu_training_values
+
+    assert cpu_training_values(recipe_values, bf16_native) == expected
+
+
+def test_cpu_training_values_leaves_the_recipe_alone():
+    from training.train import cpu_training_values
+
+    values = {"bf16": True}
+    cpu_training_values(values, bf16_native=False)
+    assert values == {"bf16": True}
