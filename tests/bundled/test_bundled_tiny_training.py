@@ -142,3 +142,32 @@ def test_model_card_names_the_decoding_it_was_measured_with(options, words):
     from training.export_bundled import decoding
 
     assert decoding(options) == words
+
+
+def test_polish_stage_continues_an_exported_folder(tiny_run, tmp_path):
+    """bundled-polish starts from an exported model (no optimiser state) and trains it."""
+    from safetensors.torch import load_file
+
+    from training.export_bundled import main as export
+    from training.train import main as train
+
+    exported = tmp_path / "exported"
+    assert export(["--run-dir", str(tiny_run), "--out", str(exported)]) == 0
+    data = [{"path": "../shared/data/im2latex-100k", "train_split": "train",
+             "eval_split": None, "train_rows": 8}]
+    out = tmp_path / "polish"
+    assert train(["--recipe", "bundled-polish", "--model", str(exported),
+                  "--output-dir", str(out), "--max-steps", "2",
+                  "--set", f"datasets={json.dumps(data)}",
+                  "--set", "training_args.per_device_train_batch_size=4",
+                  "--set", "training_args.save_strategy=no",
+                  "--set", "training_args.logging_steps=1",
+                  "--set", "max_target_length=64"]) == 0
+    log = json.loads((out / "train_log.json").read_text())
+    losses = [e["loss"] for e in log["log_history"] if "loss" in e]
+    assert len(losses) == 2 and all(math.isfinite(loss) for loss in losses)
+    assert log["log_history"][0]["encoder_loss"] > 0  # the CTC term came along
+    before = load_file(exported / "model.safetensors")
+    after = load_file(out / "model.safetensors")
+    assert before.keys() == after.keys()
+    assert any(not before[k].equal(after[k]) for k in before)
