@@ -186,14 +186,12 @@ It emits canonical, paste-ready LaTeX (`model.postprocess.clean_latex` form, e.g
 {schedule}
 
 ## Recipe and training
-Recipe: `training/recipes/bundled.json` (rebuilds from scratch on CPU, bf16 autocast):
-
-    OMP_NUM_THREADS=1 torchrun --nproc-per-node 2 -m training.train --recipe bundled
-    python -m training.export_bundled --eval-report runs/bundled/eval.json
-
-(`snaptex train --recipe bundled` runs it in one process; rerun either to resume from the
-newest `runs/bundled/checkpoint-*`.) The logged training loss is the Trainer's: the
-decoder's cross-entropy times the number of processes, plus the encoder loss.
+{recipe_text}
+(`snaptex train --recipe NAME` runs a recipe in one process; rerun either command to
+resume from the newest checkpoint of its run.) bf16 autocast where the CPU runs it
+natively (AMX or AVX512-BF16), float32 elsewhere. The logged training loss is the
+Trainer's: the decoder's cross-entropy times the number of processes, plus the encoder
+loss.
 
 | | |
 |---|---|
@@ -293,6 +291,21 @@ def recipe_summary(recipe) -> dict:
     return {"mix": mix, "schedule": " ".join(parts), "rendered": rendered}
 
 
+def recipe_text(recipe) -> str:
+    """How to rebuild it: one from-scratch recipe, or a stage that continues a folder."""
+    name = recipe.name if recipe is not None else "bundled"
+    run = f"runs/{name}"
+    train = f"    OMP_NUM_THREADS=1 torchrun --nproc-per-node 2 -m training.train --recipe {name}"
+    export = f"    python -m training.export_bundled --recipe {name} --run-dir {run}"
+    if recipe is None or not recipe.model:
+        return (f"Recipe: `training/recipes/{name}.json` (rebuilds from scratch on CPU):\n\n"
+                f"{train}\n{export}\n")
+    return (f"Recipe: `training/recipes/{name}.json`, a second stage that continues the "
+            f"model in `{recipe.model}` (the first stage, `training/recipes/bundled.json`, "
+            "built it from scratch; see the history below). The table counts this stage "
+            f"only.\n\n{train}\n{export}\n")
+
+
 def history_section(events: list[str], note: str | None) -> str:
     """How this run differed from one unbroken run of the recipe (empty if it did not)."""
     lines = [*events, *([note] if note else [])]
@@ -308,6 +321,7 @@ def write_model_card(out: Path, model, facts: dict, report: dict | None,
     history = history_section(facts.get("events", []), note)
     text = CARD.format(
         history=history,
+        recipe_text=recipe_text(recipe),
         **recipe_summary(recipe),
         encoder=ENCODER_NAMES.get(enc.model_type, enc.model_type),
         encoder_details=encoder_details(enc),

@@ -171,3 +171,17 @@ def test_polish_stage_continues_an_exported_folder(tiny_run, tmp_path):
     after = load_file(out / "model.safetensors")
     assert before.keys() == after.keys()
     assert any(not before[k].equal(after[k]) for k in before)
+
+
+@pytest.mark.parametrize(("name", "words"), [
+    ("bundled", ["rebuilds from scratch", "--recipe bundled", "--run-dir runs/bundled\n"]),
+    ("bundled-polish", ["second stage that continues the model in `model/bundled`",
+                        "this stage only", "--recipe bundled-polish",
+                        "--run-dir runs/bundled-polish"]),
+])
+def test_model_card_says_how_to_rebuild_it(name, words):
+    from training.export_bundled import recipe_text
+    from training.recipe import load_recipe
+
+    text = recipe_text(load_recipe(name))
+    assert all(w in text for w in words), text
