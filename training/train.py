@@ -238,8 +238,9 @@ def cpu_training_values(values: dict[str, Any], bf16_native: bool) -> dict[str, 
     """The recipe's training arguments as this CPU can run them.
 
     A recipe's ``bf16`` means "bf16 autocast where it is faster". Without AMX-BF16 or
-    AVX512-BF16 the CPU emulates bf16 matmuls: the bundled recipe's step went from
-    ~1.5 s (Xeon with AMX) to ~115 s (AMD Zen without either), so it falls back to fp32.
+    AVX512-BF16 the CPU emulates bf16 matmuls: on an AMD Zen 1 one step of the bundled
+    recipe took ~115 s with rendering on the same cores, ~7 s in fp32 on idle ones (a
+    Xeon with AMX: ~1.5 s in bf16), so it falls back to fp32.
     """
     values = {**values, "use_cpu": True}
     if values.get("tf32"):
