@@ -293,8 +293,10 @@ def recipe_summary(recipe) -> dict:
 
 def recipe_text(recipe) -> str:
     """How to rebuild it: one from-scratch recipe, or a stage that continues a folder."""
+    from training.train import output_dir_of
+
     name = recipe.name if recipe is not None else "bundled"
-    run = f"runs/{name}"
+    run = output_dir_of(recipe) if recipe is not None else Path("runs/bundled")
     train = f"    OMP_NUM_THREADS=1 torchrun --nproc-per-node 2 -m training.train --recipe {name}"
     export = f"    python -m training.export_bundled --recipe {name} --run-dir {run}"
     if recipe is None or not recipe.model:
