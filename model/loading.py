@@ -16,6 +16,7 @@ from pathlib import Path
 
 from model import cpu_exec
 from model.adapters import adapter_for
+from model.ctc_rescoring import HINT_KEY, CtcRescoring
 from model.device import place
 from model.errors import ModelLoadError
 
@@ -136,6 +137,14 @@ def load_parts(folder: Path, device: str, dtype: str, input_hints: dict | None =
     return model, processor, adapter
 
 
+def rescoring_of(hints) -> CtcRescoring | None:
+    """The folder's CTC rescoring hint (model/ctc_rescoring.py), checked."""
+    try:
+        return CtcRescoring.from_hint(hints.extra.get(HINT_KEY))
+    except (TypeError, ValueError) as exc:
+        raise ModelLoadError(str(exc)) from None
+
+
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0] if text else ''}"[:300]
@@ -159,9 +168,13 @@ def load_recognizer(
         placement = place(device, dtype, hints.cpu.dtype, threads)
     except ValueError as exc:
         raise ModelLoadError(str(exc)) from None
+    rescoring = rescoring_of(hints)
     net, processor, adapter = load_parts(
         folder, placement.device, placement.dtype, hints.extra.get("input")
     )
+    if rescoring and adapter.name != "vision-encoder-decoder":
+        raise ModelLoadError(f"snaptex.json: {HINT_KEY} needs a vision-encoder-decoder "
+                             f"trained with a CTC encoder loss, not {adapter.name}")
     if placement.device == "cpu":
         net = cpu_exec.optimize_for_cpu(net, dtype=placement.dtype, hints=hints)
     info = ModelInfo(
@@ -174,4 +187,4 @@ def load_recognizer(
         parameters=sum(p.numel() for p in net.parameters()),
     )
     logger.info("loaded %s", info)
-    return Recognizer(net, processor, adapter, info)
+    return Recognizer(net, processor, adapter, info, rescoring)

@@ -32,6 +32,9 @@ class InferenceOptions:
     length_penalty: float = 1.0
     prompt: str = SEED_PROMPT
     preprocess: bool = True  # flatten/invert/crop/upscale real snips
+    # Joint CTC/attention rescoring of the beams (model/ctc_rescoring.py); None: what the
+    # model folder's snaptex.json says (off for models trained without a CTC encoder loss).
+    ctc_weight: float | None = None
 
     @classmethod
     def seed(cls) -> InferenceOptions:
@@ -58,6 +61,10 @@ class InferenceOptions:
             raise ValueError("no_repeat_ngram_size must be >= 0")
         if not math.isfinite(float(self.length_penalty)):
             raise ValueError("length_penalty must be a finite number")
+        if self.ctc_weight is not None and not (
+            math.isfinite(float(self.ctc_weight)) and float(self.ctc_weight) >= 0
+        ):
+            raise ValueError("ctc_weight must be a finite number >= 0")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -37,12 +37,13 @@ def _stop_criteria(should_stop: ShouldStop | None):
 class Recognizer:
     """A loaded model + processor + adapter. Not thread-safe: one request at a time."""
 
-    def __init__(self, model, processor, adapter, info) -> None:
+    def __init__(self, model, processor, adapter, info, rescoring=None) -> None:
         self.model = model
         self.processor = processor
         self.adapter = adapter
         self.info = info
         self.tokenizer = processor.tokenizer
+        self.rescoring = rescoring  # model.ctc_rescoring.CtcRescoring, or None
 
     def recognize(
         self,
@@ -78,20 +79,51 @@ class Recognizer:
     def _generate(self, inputs, options: InferenceOptions, should_stop):
         import torch
 
+        weight = self.ctc_weight(options)
         with torch.inference_mode():
-            return self.model.generate(
-                **inputs,
-                num_beams=options.num_beams,
-                max_new_tokens=options.max_new_tokens,
-                repetition_penalty=options.repetition_penalty,
-                no_repeat_ngram_size=options.no_repeat_ngram_size,
-                length_penalty=options.length_penalty,
-                do_sample=False,
-                early_stopping=options.num_beams > 1,
-                stopping_criteria=_stop_criteria(should_stop),
-                output_scores=True,
-                return_dict_in_generate=True,
-            )
+            if not weight:
+                return self._search(inputs, options, should_stop)
+            # The encoder runs once, here: its states feed both the search and CTC.
+            encoder_outputs = self.model.get_encoder()(pixel_values=inputs["pixel_values"])
+            output = self._search({"encoder_outputs": encoder_outputs}, options,
+                                  should_stop, num_return_sequences=options.num_beams)
+            return self._keep_rescored(output, encoder_outputs.last_hidden_state,
+                                       options.num_beams, weight)
+
+    def ctc_weight(self, options: InferenceOptions) -> float:
+        """How much CTC counts in choosing among the beams; 0: beam search's own choice."""
+        if self.rescoring is None or options.num_beams < 2:
+            return 0.0
+        if options.ctc_weight is None:
+            return self.rescoring.weight
+        return float(options.ctc_weight)
+
+    def _search(self, inputs, options: InferenceOptions, should_stop,
+                num_return_sequences: int = 1):
+        return self.model.generate(
+            **inputs,
+            num_beams=options.num_beams,
+            num_return_sequences=num_return_sequences,
+            max_new_tokens=options.max_new_tokens,
+            repetition_penalty=options.repetition_penalty,
+            no_repeat_ngram_size=options.no_repeat_ngram_size,
+            length_penalty=options.length_penalty,
+            do_sample=False,
+            early_stopping=options.num_beams > 1,
+            stopping_criteria=_stop_criteria(should_stop),
+            output_scores=True,
+            return_dict_in_generate=True,
+        )
+
+    def _keep_rescored(self, output, encoder_states, beams: int, weight: float):
+        """Keep one candidate per image, chosen by joint CTC/attention scores."""
+        from model.ctc_rescoring import choose
+
+        rows = choose(self.model, encoder_states, output.sequences, output.sequences_scores,
+                      beams, self.rescoring, weight)
+        output.sequences = output.sequences[rows]
+        output.sequences_scores = output.sequences_scores[rows]
+        return output
 
     def _predictions(self, output, options, timings, count) -> list[Prediction]:
         sequences = output.sequences

@@ -31,6 +31,15 @@ from __future__ import annotations
 
 from transformers import Seq2SeqTrainer
 
+from model.ctc_rescoring import (  # re-exported: the CTC loss and rescoring share them
+    canvas_of,
+    columns_first,
+    frame_log_probs,
+    reading_order_states,
+)
+
+__all__ = ["EncoderLossTrainer", "canvas_of", "columns_first", "ctc_loss", "symbol_loss"]
+
 # The logit of "absent" before training: about the share of the vocabulary one formula uses.
 PRIOR_LOGIT = -4.0
 
@@ -73,42 +82,23 @@ def symbol_loss(encoder_states, token_embeddings, labels, first_symbol_id: int):
     return (per_row / targets.sum(1).clamp(min=1.0)).mean()
 
 
-def columns_first(encoder_states, canvas_height: int, canvas_width: int,
-                  class_token: bool = False):
-    """Re-order (batch, rows x cols, width) tokens, stored row by row, column by column.
-
-    ``class_token``: the first token is a ViT/DPT class token, which has no column and
-    is dropped.
-    """
-    if class_token:
-        encoder_states = encoder_states[:, 1:]
-    batch, tokens, width = encoder_states.shape
-    rows = round((tokens * canvas_height / canvas_width) ** 0.5)
-    if rows < 1 or tokens % rows:
-        raise ValueError(f"{tokens} encoder tokens do not tile a {canvas_height}x"
-                         f"{canvas_width} canvas")
-    grid = encoder_states.reshape(batch, rows, tokens // rows, width)
-    return grid.transpose(1, 2).reshape(batch, tokens, width)
-
-
 def ctc_loss(encoder_states, token_embeddings, labels, first_symbol_id: int,
              blank_id: int = 0):
     """CTC of the formula's tokens over the encoder's tokens (already in reading order)."""
     import torch
     import torch.nn.functional as F
 
-    logits = encoder_states.float() @ token_embeddings.float().t()  # (batch, frames, V)
-    log_probs = logits.log_softmax(-1).transpose(0, 1)  # (frames, batch, V), as CTC takes
+    log_probs = frame_log_probs(encoder_states, token_embeddings)  # (batch, frames, V)
+    log_probs = log_probs.transpose(0, 1)  # (frames, batch, V), as CTC takes
     keep = labels >= first_symbol_id
     targets = labels[keep]
     target_lengths = keep.sum(1)
-    frames = torch.full((labels.shape[0],), logits.shape[1], dtype=torch.long)
+    frames = torch.full((labels.shape[0],), log_probs.shape[0], dtype=torch.long)
     return F.ctc_loss(log_probs, targets, frames, target_lengths, blank=blank_id,
                       reduction="mean", zero_infinity=True)
 
 
 ENCODER_LOSSES = ("ctc", "symbols")
-CLASS_TOKEN_ENCODERS = ("dpt", "vit")  # encoders whose first output token is a class token
 
 
 class EncoderLossTrainer(Seq2SeqTrainer):
@@ -147,13 +137,12 @@ class EncoderLossTrainer(Seq2SeqTrainer):
     def encoder_term(self, model, outputs, labels):
         embeddings = model.decoder.get_output_embeddings().weight
         states = outputs.encoder_last_hidden_state
-        if hasattr(model, "enc_to_dec_proj"):  # encoder narrower or wider than the decoder
-            states = model.enc_to_dec_proj(states)
         if self.encoder_loss == "symbols":
+            if hasattr(model, "enc_to_dec_proj"):  # encoder narrower or wider than the decoder
+                states = model.enc_to_dec_proj(states)
             return symbol_loss(states, embeddings, labels, self.first_symbol_id)
-        height, width = canvas_of(model.config.encoder)
-        class_token = model.config.encoder.model_type in CLASS_TOKEN_ENCODERS
-        return ctc_loss(columns_first(states, height, width, class_token), embeddings, labels,
+        # The same reading order model/ctc_rescoring.py scores beam candidates in.
+        return ctc_loss(reading_order_states(model, states), embeddings, labels,
                         self.first_symbol_id, blank_id=model.config.pad_token_id)
 
     def log(self, logs: dict, *args, **kwargs) -> None:
@@ -161,8 +150,3 @@ class EncoderLossTrainer(Seq2SeqTrainer):
             logs["encoder_loss"] = round(sum(self._recent) / len(self._recent), 4)
             self._recent.clear()
         super().log(logs, *args, **kwargs)
-
-
-def canvas_of(encoder_config) -> tuple[int, int]:
-    size = encoder_config.image_size
-    return (size, size) if isinstance(size, int) else (int(size[0]), int(size[1]))

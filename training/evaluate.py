@@ -91,6 +91,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="beam search's length exponent: > 1 favours longer outputs (default 1.0)",
     )
     add(
+        "--ctc-weight",
+        type=float,
+        default=None,
+        help="weight of CTC in choosing among the beams (0: off; default: what the "
+        "model folder's snaptex.json says)",
+    )
+    add(
         "--no-preprocess",
         action="store_true",
         help="skip the app's snip pre-processing (crop, invert, upscale)",
@@ -124,6 +131,7 @@ def inference_options(args: argparse.Namespace):
         num_beams=args.num_beams,
         max_new_tokens=args.max_new_tokens,
         length_penalty=args.length_penalty,
+        ctc_weight=args.ctc_weight,
         preprocess=not args.no_preprocess,
     )
     try:
@@ -226,6 +234,7 @@ def evaluate_model(model: str | None, dataset, options, args) -> dict[str, Any]:
         "device": info.device,
         "dtype": info.dtype,
         "load_s": info.load_s,
+        "ctc_weight": recognizer.ctc_weight(options),  # the one it decoded with
     }
     return {"model": model_info, **report}
 

@@ -141,14 +141,18 @@ def folder_bytes(folder: Path) -> int:
     return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file())
 
 
-def write_folder(model, processor, out: Path, input_hints: dict | None = None) -> None:
+def write_folder(model, processor, out: Path, input_hints: dict | None = None,
+                 rescoring_hint: dict | None = None) -> None:
     from model.cpu_exec import update_hints
+    from model.ctc_rescoring import HINT_KEY
 
     clear_folder(out)
     model.save_pretrained(out)  # safetensors by default
     processor.save_pretrained(out)
     # The pixels it was trained on (the recipe's), so the app prepares snips the same way.
     update_hints(out, input=input_hints or {"preprocess": True, "letterbox": None})
+    if rescoring_hint:  # its encoder learned CTC: let it rescore the beams
+        update_hints(out, **{HINT_KEY: rescoring_hint})
     for path in out.iterdir():  # safetensors writes 0600; the package must be readable
         path.chmod(0o644)
     size = folder_bytes(out)
@@ -215,10 +219,13 @@ canvas and are read worst. Handwriting is out of scope.
 """
 
 
-def decoding(options: dict) -> str:
-    """The search a report was measured with, in words."""
+def decoding(options: dict, ctc_weight: float | None = None) -> str:
+    """The search a report was measured with, in words (``ctc_weight``: the report's)."""
     beams = int(options.get("num_beams", 1))
-    return "greedy decoding" if beams == 1 else f"beam search ({beams} beams)"
+    if beams == 1:
+        return "greedy decoding"
+    rescored = f", rescored with CTC at weight {ctc_weight:g}" if ctc_weight else ""
+    return f"beam search ({beams} beams{rescored})"
 
 
 def evaluation_section(report: dict | None, command: str) -> str:
@@ -229,7 +236,7 @@ def evaluation_section(report: dict | None, command: str) -> str:
     return (
         "## Evaluation\n"
         f"{data['examples']} examples of `{data['source']}` [{data['split']}], "
-        f"{decoding(report.get('options', {}))}, "
+        f"{decoding(report.get('options', {}), result['model'].get('ctc_weight'))}, "
         f"{result['model']['device']} {result['model']['dtype']}:\n\n"
         "| BLEU-4 | edit distance | exact match | empty | latency p50 | p95 |\n"
         "|---|---|---|---|---|---|\n"
@@ -361,7 +368,7 @@ def export(args: argparse.Namespace) -> int:
     checkpoint = args.checkpoint or latest_checkpoint(args.run_dir)
     model, processor = load_checkpoint(checkpoint, args.run_dir)
     recipe = load_recipe(args.recipe)
-    write_folder(model, processor, args.out, recipe.input_hints())
+    write_folder(model, processor, args.out, recipe.input_hints(), recipe.rescoring_hint())
     facts = training_facts(checkpoint, args.run_dir)
     write_model_card(args.out, model, facts, _read_json(args.eval_report),
                      args.eval_command, _read_json(args.peer_report), recipe,

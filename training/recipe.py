@@ -148,6 +148,20 @@ class Recipe:
         return {"preprocess": self.preprocess, "letterbox": self.letterbox,
                 "anchor": self.letterbox_anchor}
 
+    def rescoring_hint(self) -> dict[str, Any] | None:
+        """``snaptex.json``'s ``ctc_rescoring`` section for a model trained with the CTC
+        encoder loss (model/ctc_rescoring.py), else None: CTC can only rescore beams
+        with an encoder that learned to read for it."""
+        from model.ctc_rescoring import DEFAULT_WEIGHT
+
+        args = self.trainer_args
+        if not (self.trainer or "").endswith(":EncoderLossTrainer"):
+            return None
+        if args.get("encoder_loss", "ctc") != "ctc" or not args.get("encoder_loss_weight", 0.3):
+            return None
+        return {"weight": DEFAULT_WEIGHT,
+                "first_symbol_id": int(args.get("first_symbol_id", 4))}
+
     @property
     def init_source(self) -> str:
         """What the weights come from, for logs and messages."""
@@ -246,7 +260,8 @@ def recipe_path(name_or_path: str) -> Path:
     return bundled
 
 
-def read_recipe_dict(name_or_path: str) -> dict[str, Any]:
+def read_recipe_dict(name_or_path: str, _seen: tuple[str, ...] = ()) -> dict[str, Any]:
+    """A recipe's JSON object, with what it ``extends`` merged in (:func:`extend`)."""
     path = recipe_path(name_or_path)
     try:
         data = json.loads(path.read_text(encoding="utf-8"))
@@ -255,7 +270,38 @@ def read_recipe_dict(name_or_path: str) -> dict[str, Any]:
     if not isinstance(data, dict):
         raise RecipeError(f"{path} must hold a JSON object")
     data.setdefault("name", path.stem)
-    return data
+    base_name = data.pop("extends", None)
+    if base_name is None:
+        return data
+    if not isinstance(base_name, str):
+        raise RecipeError(f"{path}: 'extends' must name a recipe, not {base_name!r}")
+    if base_name in _seen or base_name == data["name"]:
+        raise RecipeError(f"{path}: recipes extend each other in a loop "
+                          f"({' -> '.join((*_seen, data['name'], base_name))})")
+    base = read_recipe_dict(base_name, (*_seen, data["name"]))
+    return extend(base, data)
+
+
+# Where a run lives and what it is called belong to one recipe: a child that inherited them
+# would write its checkpoints into its base's run folder and resume from them.
+OWN_KEYS = ("name", "output_dir")
+
+
+def extend(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    """``child`` on top of ``base`` (:func:`merge`), keeping only the child's own
+    ``OWN_KEYS``."""
+    return merge({k: v for k, v in base.items() if k not in OWN_KEYS}, child)
+
+
+def merge(base: dict[str, Any], child: dict[str, Any]) -> dict[str, Any]:
+    """Objects merge key by key; anything else (lists and ``null`` included) replaces."""
+    merged = copy.deepcopy(base)
+    for key, value in child.items():
+        if isinstance(value, dict) and isinstance(merged.get(key), dict):
+            merged[key] = merge(merged[key], value)
+        else:
+            merged[key] = copy.deepcopy(value)
+    return merged
 
 
 def load_recipe(name_or_path: str, overrides: dict[str, Any] | None = None) -> Recipe:

@@ -76,6 +76,53 @@ def test_export_writes_a_loadable_folder_with_a_model_card(tiny_run, tmp_path):
     assert load_recognizer(out, device="cpu", threads=1).info.parameters > 0
 
 
+def test_a_ctc_trained_export_rescores_its_beams_with_ctc(tiny_run, tmp_path):
+    """The recipe's CTC loss becomes the folder's rescoring hint; the recognizer then picks,
+    among the beams generate returns, the best joint score, running the encoder once."""
+    from dataclasses import replace
+
+    import torch
+
+    from model import ctc_rescoring as ctc
+    from model.cpu_exec import read_hints
+    from model.loading import load_recognizer
+    from model.options import InferenceOptions
+    from model.shape_bench import formula_image
+    from training.export_bundled import main as export
+
+    out = tmp_path / "bundled"
+    assert export(["--run-dir", str(tiny_run), "--out", str(out),
+                   "--recipe", "bundled-tiny"]) == 0
+    hint = {"weight": ctc.DEFAULT_WEIGHT, "first_symbol_id": 260}  # bundled-tiny's
+    assert read_hints(out).extra[ctc.HINT_KEY] == hint
+    recognizer = load_recognizer(out, device="cpu", threads=1)
+    assert recognizer.rescoring == ctc.CtcRescoring(**hint)
+    encoder_calls = []
+    recognizer.model.get_encoder().register_forward_hook(
+        lambda *_: encoder_calls.append(1))
+
+    image, options = formula_image(), InferenceOptions(num_beams=3, max_new_tokens=6)
+    heavy = recognizer.recognize(image, replace(options, ctc_weight=1e6))
+    plain = recognizer.recognize(image, replace(options, ctc_weight=0.0))
+    assert encoder_calls == [1, 1]  # with or without rescoring
+    assert 0.0 <= heavy.confidence <= 1.0 and 0.0 <= plain.confidence <= 1.0
+
+    # With CTC weighing all, the pick has the highest CTC likelihood of the 3 beams.
+    inputs = recognizer.adapter.inputs(recognizer.processor, [image.convert("RGB")], "")
+    with torch.inference_mode():
+        encoded = recognizer.model.get_encoder()(**inputs)
+        states = encoded.last_hidden_state
+        beams = recognizer._search({"encoder_outputs": encoded}, options, None,
+                                   num_return_sequences=3)
+        log_probs = ctc.frame_log_probs(ctc.reading_order_states(recognizer.model, states),
+                                        recognizer.model.decoder.get_output_embeddings().weight)
+    rows = beams.sequences.tolist()
+    likelihoods = ctc.ctc_log_likelihoods(log_probs[0], [ctc.symbol_ids(r, 260) for r in rows], 0)
+    texts = recognizer.tokenizer.batch_decode(beams.sequences, skip_special_tokens=True)
+    assert heavy.latex_raw == texts[max(range(3), key=lambda i: (likelihoods[i], -i))].strip()
+    assert plain.latex_raw == texts[0].strip()  # weight 0: beam search's own first
+
+
 def test_export_of_an_average_says_which_checkpoints_went_in(tiny_run, tmp_path):
     from model.loading import load_recognizer
     from training.average import main as average
@@ -133,15 +180,16 @@ def test_model_card_tells_the_run_history(tmp_path):
     assert "- At step 40" in text and "- data/rendered-b added" in text
 
 
-@pytest.mark.parametrize(("options", "words"), [
-    ({"num_beams": 1}, "greedy decoding"),
-    ({"num_beams": 3}, "beam search (3 beams)"),
-    ({}, "greedy decoding"),  # reports from before options were recorded
+@pytest.mark.parametrize(("options", "ctc_weight", "words"), [
+    ({"num_beams": 1}, 0.0, "greedy decoding"),
+    ({"num_beams": 3}, 0.0, "beam search (3 beams)"),
+    ({"num_beams": 3}, 0.5, "beam search (3 beams, rescored with CTC at weight 0.5)"),
+    ({}, None, "greedy decoding"),  # reports from before options were recorded
 ])
-def test_model_card_names_the_decoding_it_was_measured_with(options, words):
+def test_model_card_names_the_decoding_it_was_measured_with(options, ctc_weight, words):
     from training.export_bundled import decoding
 
-    assert decoding(options) == words
+    assert decoding(options, ctc_weight) == words
 
 
 def test_polish_stage_continues_an_exported_folder(tiny_run, tmp_path):

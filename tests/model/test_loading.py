@@ -110,6 +110,23 @@ def test_image_token_mismatch_is_caught(tmp_path, tiny_model_dir):
         load_recognizer(folder)
 
 
+@pytest.mark.parametrize(
+    ("hint", "message"),
+    [
+        ({"weight": -1}, ">= 0"),  # a bad hint is a clear load error, not a crash later
+        ({"weight": 0.5}, "vision-encoder-decoder"),  # T5Gemma-2 has no CTC-trained encoder
+    ],
+)
+def test_ctc_rescoring_hint_is_checked_at_load(tmp_path, tiny_model_dir, hint, message):
+    from model.cpu_exec import update_hints
+
+    folder = tmp_path / "hinted"
+    shutil.copytree(tiny_model_dir, folder)
+    update_hints(folder, ctc_rescoring=hint)
+    with pytest.raises(ModelLoadError, match=message):
+        load_recognizer(folder)
+
+
 def test_not_a_model_folder(tmp_path):
     with pytest.raises(ModelLoadError, match=r"config\.json"):
         load_recognizer(tmp_path)

@@ -14,6 +14,9 @@ from model.options import InferenceOptions
         {"length_penalty": 0.0},
         {"length_penalty": -1.5},  # negative favours short outputs; legal in generate
         {"repetition_penalty": 1.2, "no_repeat_ngram_size": 8},
+        {"ctc_weight": None},  # the model folder decides
+        {"ctc_weight": 0.0},  # rescoring off
+        {"ctc_weight": 0.5},
     ],
 )
 def test_valid_options_pass(values):
@@ -31,6 +34,8 @@ def test_valid_options_pass(values):
         ({"no_repeat_ngram_size": -1}, "no_repeat_ngram_size"),
         ({"length_penalty": float("nan")}, "length_penalty"),
         ({"length_penalty": float("inf")}, "length_penalty"),
+        ({"ctc_weight": -0.1}, "ctc_weight"),
+        ({"ctc_weight": float("nan")}, "ctc_weight"),
     ],
 )
 def test_invalid_options_name_the_field(values, message):

@@ -243,3 +243,70 @@ def test_cpu_training_values_leaves_the_recipe_alone():
     values = {"bf16": True}
     cpu_training_values(values, bf16_native=False)
     assert values == {"bf16": True}
+
+
+@pytest.mark.parametrize(
+    ("base", "child", "expected"),
+    [
+        ({"a": 1, "b": 2}, {"b": 3}, {"a": 1, "b": 3}),
+        # objects merge key by key, at any depth
+        ({"args": {"lr": 1, "steps": 9, "deep": {"x": 1}}},
+         {"args": {"lr": 2, "deep": {"y": 2}}},
+         {"args": {"lr": 2, "steps": 9, "deep": {"x": 1, "y": 2}}}),
+        # lists replace: a second stage names its own data mix
+        ({"datasets": [{"path": "a"}, {"path": "b"}]}, {"datasets": [{"path": "c"}]},
+         {"datasets": [{"path": "c"}]}),
+        # null is a value like any other (``"build": null``: train from "model")
+        ({"build": "m:f", "model": None}, {"build": None, "model": "dir"},
+         {"build": None, "model": "dir"}),
+        # name and run folder are never inherited
+        ({"name": "base", "output_dir": "runs/base", "seed": 1}, {"name": "child"},
+         {"name": "child", "seed": 1}),
+    ],
+)
+def test_extend(base, child, expected):
+    from training.recipe import extend
+
+    assert extend(base, child) == expected
+
+
+def test_extend_copies_instead_of_sharing():
+    from training.recipe import extend
+
+    base = {"training_args": {"lr": 1}, "freeze": ["x"]}
+    merged = extend(base, {"training_args": {"steps": 2}})
+    merged["training_args"]["lr"] = 5
+    merged["freeze"].append("y")
+    assert base == {"training_args": {"lr": 1}, "freeze": ["x"]}
+
+
+def test_polish_recipe_is_the_bundled_one_but_for_what_it_changes():
+    bundled, polish = load_recipe("bundled"), load_recipe("bundled-polish")
+    assert (polish.name, polish.model, polish.build, polish.curriculum) == (
+        "bundled-polish", "model/bundled", None, ())
+    assert polish.output_dir is None  # runs/bundled-polish, never runs/bundled
+    assert [d.path for d in polish.datasets][-1] == "data/rendered-c"
+    changed = {"max_steps", "learning_rate", "warmup_steps"}
+    assert {k: v for k, v in polish.training_args.items() if k not in changed} == {
+        k: v for k, v in bundled.training_args.items() if k not in changed}
+    assert (polish.trainer, polish.trainer_args, polish.collator) == (
+        bundled.trainer, bundled.trainer_args, bundled.collator)
+
+
+@pytest.mark.parametrize(
+    ("files", "message"),
+    [
+        ({"a": {"extends": "b"}, "b": {"extends": "a"}}, "loop"),
+        ({"a": {"extends": "a"}}, "loop"),
+        ({"a": {"extends": 3}}, "must name a recipe"),
+        ({"a": {"extends": "nowhere"}}, "no recipe file|unknown recipe"),
+    ],
+)
+def test_bad_extends_are_clear_errors(tmp_path, monkeypatch, files, message):
+    from training import recipe
+
+    for name, data in files.items():
+        (tmp_path / f"{name}.json").write_text(json.dumps(data))
+    monkeypatch.setattr(recipe, "RECIPES_DIR", tmp_path)
+    with pytest.raises(RecipeError, match=message):
+        recipe.read_recipe_dict("a")

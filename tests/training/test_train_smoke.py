@@ -200,6 +200,15 @@ def test_eval_of_a_missing_model_is_a_clear_error(tmp_path, capsys):
     assert "snaptex eval: error:" in err and "Traceback" not in err
 
 
+@pytest.mark.parametrize("weight", ["-1", "nan"])
+def test_eval_refuses_a_bad_ctc_weight_before_loading_anything(tmp_path, capsys, weight):
+    code = evaluate.main(["--ctc-weight", weight, "--limit", "1",
+                          "--output", str(tmp_path / "r.json")])
+    assert code == 2
+    err = capsys.readouterr().err
+    assert "ctc_weight" in err and "Traceback" not in err
+
+
 def test_resume_continues_from_the_last_checkpoint(run, tmp_path, caplog):
     init, _ = run
     out = tmp_path / "resumable"
