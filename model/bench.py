@@ -119,6 +119,8 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument("--beams", type=int, default=DEFAULT_BEAMS,
                         help="default: the app's")
     parser.add_argument("--max-new-tokens", type=int, default=512)
+    parser.add_argument("--ctc-weight", type=float, default=None,
+                        help="CTC rescoring weight (0: off; default: the model folder's)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
         "--shape",
@@ -143,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     if not images:
         raise SystemExit("snaptex bench: no images found")
     options = {"num_beams": args.beams, "max_new_tokens": args.max_new_tokens}
+    if args.ctc_weight is not None:
+        options["ctc_weight"] = args.ctc_weight
     report = measure(args.model, images, args.threads, args.device, options)
     if args.json:
         print(json.dumps(report))
