@@ -161,7 +161,8 @@ def choose(model, encoder_states, sequences, attention_scores, beams: int,
     """Row of ``sequences`` to keep for each image (``beams`` candidates per image, in
     the order generate returns them), by :func:`combined_scores`."""
     states = reading_order_states(model, encoder_states)
-    log_probs = frame_log_probs(states, model.decoder.get_output_embeddings().weight)
+    # On the CPU whatever the device: a few hundred frames, and CTC's targets live there.
+    log_probs = frame_log_probs(states, model.decoder.get_output_embeddings().weight).cpu()
     pad = model.config.pad_token_id
     rows, attention = sequences.tolist(), [float(s) for s in attention_scores]
     scores: list[float] = []

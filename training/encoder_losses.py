@@ -31,14 +31,8 @@ from __future__ import annotations
 
 from transformers import Seq2SeqTrainer
 
-from model.ctc_rescoring import (  # re-exported: the CTC loss and rescoring share them
-    canvas_of,
-    columns_first,
-    frame_log_probs,
-    reading_order_states,
-)
-
-__all__ = ["EncoderLossTrainer", "canvas_of", "columns_first", "ctc_loss", "symbol_loss"]
+# The CTC loss reads the encoder exactly as the app's rescoring of the beams does.
+from model.ctc_rescoring import frame_log_probs, reading_order_states
 
 # The logit of "absent" before training: about the share of the vocabulary one formula uses.
 PRIOR_LOGIT = -4.0
@@ -141,7 +135,6 @@ class EncoderLossTrainer(Seq2SeqTrainer):
             if hasattr(model, "enc_to_dec_proj"):  # encoder narrower or wider than the decoder
                 states = model.enc_to_dec_proj(states)
             return symbol_loss(states, embeddings, labels, self.first_symbol_id)
-        # The same reading order model/ctc_rescoring.py scores beam candidates in.
         return ctc_loss(reading_order_states(model, states), embeddings, labels,
                         self.first_symbol_id, blank_id=model.config.pad_token_id)
 

@@ -5,10 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
+from model.ctc_rescoring import canvas_of, columns_first  # shared by the loss and rescoring
 from training.encoder_losses import (
     PRIOR_LOGIT,
-    canvas_of,
-    columns_first,
     ctc_loss,
     symbol_logits,
     symbol_loss,
