@@ -82,10 +82,10 @@ class Recognizer:
         weight = self.ctc_weight(options)
         with torch.inference_mode():
             if not weight:
-                return self._search(inputs, options, should_stop)
+                return self.search(inputs, options, should_stop)
             # The encoder runs once, here: its states feed both the search and CTC.
             encoder_outputs = self.model.get_encoder()(pixel_values=inputs["pixel_values"])
-            output = self._search({"encoder_outputs": encoder_outputs}, options,
+            output = self.search({"encoder_outputs": encoder_outputs}, options,
                                   should_stop, num_return_sequences=options.num_beams)
             return self._keep_rescored(output, encoder_outputs.last_hidden_state,
                                        options.num_beams, weight)
@@ -98,8 +98,10 @@ class Recognizer:
             return self.rescoring.weight
         return float(options.ctc_weight)
 
-    def _search(self, inputs, options: InferenceOptions, should_stop,
-                num_return_sequences: int = 1):
+    def search(self, inputs, options: InferenceOptions, should_stop=None,
+               num_return_sequences: int = 1):
+        """``generate`` with ``options`` on prepared ``inputs`` (pixels, or the encoder's
+        outputs); ``num_return_sequences`` beams per image, best first."""
         return self.model.generate(
             **inputs,
             num_beams=options.num_beams,

@@ -112,7 +112,7 @@ def test_a_ctc_trained_export_rescores_its_beams_with_ctc(tiny_run, tmp_path):
     with torch.inference_mode():
         encoded = recognizer.model.get_encoder()(**inputs)
         states = encoded.last_hidden_state
-        beams = recognizer._search({"encoder_outputs": encoded}, options, None,
+        beams = recognizer.search({"encoder_outputs": encoded}, options, None,
                                    num_return_sequences=3)
         log_probs = ctc.frame_log_probs(ctc.reading_order_states(recognizer.model, states),
                                         recognizer.model.decoder.get_output_embeddings().weight)
