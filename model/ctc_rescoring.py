@@ -27,6 +27,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from model.options import check_ctc_weight
+
 HINT_KEY = "ctc_rescoring"
 DEFAULT_WEIGHT = 0.5
 CLASS_TOKEN_ENCODERS = ("dpt", "vit")  # encoders whose first output token is a class token
@@ -49,15 +51,12 @@ class CtcRescoring:
         unknown = set(data) - {"weight", "first_symbol_id"}
         if unknown:
             raise ValueError(f"snaptex.json: unknown {HINT_KEY} keys {sorted(unknown)}")
-        rescoring = cls(weight=float(data.get("weight", DEFAULT_WEIGHT)),
-                        first_symbol_id=int(data.get("first_symbol_id", 4)))
-        check_weight(rescoring.weight)
+        defaults = cls()
+        rescoring = cls(weight=float(data.get("weight", defaults.weight)),
+                        first_symbol_id=int(data.get("first_symbol_id",
+                                                     defaults.first_symbol_id)))
+        check_ctc_weight(rescoring.weight, f"snaptex.json: {HINT_KEY}.weight")
         return rescoring
-
-
-def check_weight(weight: float) -> None:
-    if not (math.isfinite(weight) and weight >= 0):
-        raise ValueError(f"the CTC weight must be a finite number >= 0, not {weight}")
 
 
 def canvas_of(encoder_config) -> tuple[int, int]:

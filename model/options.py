@@ -21,6 +21,12 @@ SEED_PROMPT = (
 )
 
 
+def check_ctc_weight(weight: float, what: str = "ctc_weight") -> None:
+    """A CTC rescoring weight (model/ctc_rescoring.py) is a finite number >= 0."""
+    if not (math.isfinite(weight) and weight >= 0):
+        raise ValueError(f"{what} must be a finite number >= 0, not {weight}")
+
+
 @dataclass(frozen=True)
 class InferenceOptions:
     """How to decode one image. ``seed()`` gives the tutorial's settings."""
@@ -61,10 +67,8 @@ class InferenceOptions:
             raise ValueError("no_repeat_ngram_size must be >= 0")
         if not math.isfinite(float(self.length_penalty)):
             raise ValueError("length_penalty must be a finite number")
-        if self.ctc_weight is not None and not (
-            math.isfinite(float(self.ctc_weight)) and float(self.ctc_weight) >= 0
-        ):
-            raise ValueError("ctc_weight must be a finite number >= 0")
+        if self.ctc_weight is not None:
+            check_ctc_weight(float(self.ctc_weight))
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 
 from PIL import Image
 
+from model.ctc_rescoring import choose
 from model.errors import CancelledError
 from model.options import InferenceOptions, Prediction
 from model.postprocess import clean_latex_report
@@ -119,8 +120,6 @@ class Recognizer:
 
     def _keep_rescored(self, output, encoder_states, beams: int, weight: float):
         """Keep one candidate per image, chosen by joint CTC/attention scores."""
-        from model.ctc_rescoring import choose
-
         rows = choose(self.model, encoder_states, output.sequences, output.sequences_scores,
                       beams, self.rescoring, weight)
         output.sequences = output.sequences[rows]

@@ -149,10 +149,11 @@ def write_folder(model, processor, out: Path, input_hints: dict | None = None,
     clear_folder(out)
     model.save_pretrained(out)  # safetensors by default
     processor.save_pretrained(out)
-    # The pixels it was trained on (the recipe's), so the app prepares snips the same way.
-    update_hints(out, input=input_hints or {"preprocess": True, "letterbox": None})
-    if rescoring_hint:  # its encoder learned CTC: let it rescore the beams
-        update_hints(out, **{HINT_KEY: rescoring_hint})
+    # The pixels it was trained on (the recipe's), so the app prepares snips the same way;
+    # and, if its encoder learned CTC, that CTC may rescore the beams.
+    rescoring = {HINT_KEY: rescoring_hint} if rescoring_hint else {}
+    update_hints(out, input=input_hints or {"preprocess": True, "letterbox": None},
+                 **rescoring)
     for path in out.iterdir():  # safetensors writes 0600; the package must be readable
         path.chmod(0o644)
     size = folder_bytes(out)

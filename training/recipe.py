@@ -275,11 +275,11 @@ def read_recipe_dict(name_or_path: str, _seen: tuple[str, ...] = ()) -> dict[str
         return data
     if not isinstance(base_name, str):
         raise RecipeError(f"{path}: 'extends' must name a recipe, not {base_name!r}")
-    if base_name in _seen or base_name == data["name"]:
+    chain = (*_seen, data["name"])
+    if base_name in chain:
         raise RecipeError(f"{path}: recipes extend each other in a loop "
-                          f"({' -> '.join((*_seen, data['name'], base_name))})")
-    base = read_recipe_dict(base_name, (*_seen, data["name"]))
-    return extend(base, data)
+                          f"({' -> '.join((*chain, base_name))})")
+    return extend(read_recipe_dict(base_name, chain), data)
 
 
 # Where a run lives and what it is called belong to one recipe: a child that inherited them
