@@ -120,7 +120,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
                         help="default: the app's")
     parser.add_argument("--max-new-tokens", type=int, default=512)
     parser.add_argument("--ctc-weight", type=float, default=None,
-                        help="CTC rescoring weight (0: off; default: the model folder's)")
+                        help="weight of CTC in the search (0: off; default: the model folder's)")
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
         "--shape",

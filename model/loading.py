@@ -16,7 +16,7 @@ from pathlib import Path
 
 from model import cpu_exec
 from model.adapters import adapter_for
-from model.ctc_rescoring import HINT_KEY, CtcRescoring
+from model.ctc_head import HINT_KEY, CtcDecoding
 from model.device import place
 from model.errors import ModelLoadError
 
@@ -137,10 +137,10 @@ def load_parts(folder: Path, device: str, dtype: str, input_hints: dict | None =
     return model, processor, adapter
 
 
-def rescoring_of(hints) -> CtcRescoring | None:
-    """The folder's CTC rescoring hint (model/ctc_rescoring.py), checked."""
+def ctc_decoding_of(hints) -> CtcDecoding | None:
+    """The folder's CTC decoding hint (model/ctc_head.py), checked."""
     try:
-        return CtcRescoring.from_hint(hints.extra.get(HINT_KEY))
+        return CtcDecoding.from_hint(hints.extra.get(HINT_KEY))
     except (TypeError, ValueError) as exc:
         raise ModelLoadError(str(exc)) from None
 
@@ -168,11 +168,11 @@ def load_recognizer(
         placement = place(device, dtype, hints.cpu.dtype, threads)
     except ValueError as exc:
         raise ModelLoadError(str(exc)) from None
-    rescoring = rescoring_of(hints)
+    ctc = ctc_decoding_of(hints)
     net, processor, adapter = load_parts(
         folder, placement.device, placement.dtype, hints.extra.get("input")
     )
-    if rescoring and adapter.name != "vision-encoder-decoder":
+    if ctc and adapter.name != "vision-encoder-decoder":
         raise ModelLoadError(f"snaptex.json: {HINT_KEY} needs a vision-encoder-decoder "
                              f"trained with a CTC encoder loss, not {adapter.name}")
     if placement.device == "cpu":
@@ -187,4 +187,4 @@ def load_recognizer(
         parameters=sum(p.numel() for p in net.parameters()),
     )
     logger.info("loaded %s", info)
-    return Recognizer(net, processor, adapter, info, rescoring)
+    return Recognizer(net, processor, adapter, info, ctc)

@@ -22,7 +22,7 @@ SEED_PROMPT = (
 
 
 def check_ctc_weight(weight: float, what: str = "ctc_weight") -> None:
-    """A CTC rescoring weight (model/ctc_rescoring.py) is a finite number >= 0."""
+    """A CTC decoding weight (model/ctc_prefix.py) is a finite number >= 0."""
     if not (math.isfinite(weight) and weight >= 0):
         raise ValueError(f"{what} must be a finite number >= 0, not {weight}")
 
@@ -38,8 +38,9 @@ class InferenceOptions:
     length_penalty: float = 1.0
     prompt: str = SEED_PROMPT
     preprocess: bool = True  # flatten/invert/crop/upscale real snips
-    # Joint CTC/attention rescoring of the beams (model/ctc_rescoring.py); None: what the
-    # model folder's snaptex.json says (off for models trained without a CTC encoder loss).
+    # Weight of the encoder's CTC head in the search (joint CTC/attention decoding,
+    # model/ctc_prefix.py); None: what the model folder's snaptex.json says (off for
+    # models trained without a CTC encoder loss); 0: attention alone.
     ctc_weight: float | None = None
 
     @classmethod

@@ -9,7 +9,7 @@ from collections.abc import Callable, Sequence
 
 from PIL import Image
 
-from model.ctc_rescoring import choose
+from model.ctc_head import frame_log_probs, reading_order_states
 from model.errors import CancelledError
 from model.options import InferenceOptions, Prediction
 from model.postprocess import clean_latex_report
@@ -38,13 +38,13 @@ def _stop_criteria(should_stop: ShouldStop | None):
 class Recognizer:
     """A loaded model + processor + adapter. Not thread-safe: one request at a time."""
 
-    def __init__(self, model, processor, adapter, info, rescoring=None) -> None:
+    def __init__(self, model, processor, adapter, info, ctc=None) -> None:
         self.model = model
         self.processor = processor
         self.adapter = adapter
         self.info = info
         self.tokenizer = processor.tokenizer
-        self.rescoring = rescoring  # model.ctc_rescoring.CtcRescoring, or None
+        self.ctc = ctc  # model.ctc_head.CtcDecoding, or None
 
     def recognize(
         self,
@@ -80,33 +80,47 @@ class Recognizer:
     def _generate(self, inputs, options: InferenceOptions, should_stop):
         import torch
 
+        from model.ctc_prefix import logits_processor
+
         weight = self.ctc_weight(options)
         with torch.inference_mode():
             if not weight:
                 return self.search(inputs, options, should_stop)
-            # The encoder runs once, here: its states feed both the search and CTC.
+            # The encoder runs once, here: its states feed both the search and CTC. The
+            # scorer reads them first, as generate expands them per beam in place.
             encoder_outputs = self.model.get_encoder()(pixel_values=inputs["pixel_values"])
-            output = self.search({"encoder_outputs": encoder_outputs}, options,
-                                  should_stop, num_return_sequences=options.num_beams)
-            return self._keep_rescored(output, encoder_outputs.last_hidden_state,
-                                       options.num_beams, weight)
+            scorer = self._prefix_scorer(encoder_outputs.last_hidden_state, options, weight)
+            return self.search({"encoder_outputs": encoder_outputs}, options, should_stop,
+                               logits_processor=logits_processor(scorer))
 
     def ctc_weight(self, options: InferenceOptions) -> float:
-        """How much CTC counts in choosing among the beams; 0: beam search's own choice."""
-        if self.rescoring is None or options.num_beams < 2:
+        """How much the encoder's CTC head counts in the search; 0: attention alone."""
+        if self.ctc is None:
             return 0.0
         if options.ctc_weight is None:
-            return self.rescoring.weight
+            return self.ctc.weight
         return float(options.ctc_weight)
 
+    def _prefix_scorer(self, encoder_states, options: InferenceOptions, weight: float):
+        """Joint CTC/attention decoding (model/ctc_prefix.py) over these images' frames."""
+        from model.ctc_prefix import PrefixScorer
+
+        states = reading_order_states(self.model, encoder_states)
+        # On the CPU whatever the device: a few hundred frames, scored a few at a time.
+        log_probs = frame_log_probs(states, self.model.decoder.get_output_embeddings().weight)
+        return PrefixScorer(log_probs.cpu(), options.num_beams, weight,
+                            blank=self.model.config.pad_token_id,
+                            eos=self.model.generation_config.eos_token_id,
+                            first_symbol_id=self.ctc.first_symbol_id)
+
     def search(self, inputs, options: InferenceOptions, should_stop=None,
-               num_return_sequences: int = 1):
+               logits_processor=None):
         """``generate`` with ``options`` on prepared ``inputs`` (pixels, or the encoder's
-        outputs); ``num_return_sequences`` beams per image, best first."""
+        outputs), steered by ``logits_processor`` if given. The raw logits come back too,
+        for confidences that no processor has touched."""
         return self.model.generate(
             **inputs,
             num_beams=options.num_beams,
-            num_return_sequences=num_return_sequences,
             max_new_tokens=options.max_new_tokens,
             repetition_penalty=options.repetition_penalty,
             no_repeat_ngram_size=options.no_repeat_ngram_size,
@@ -114,17 +128,10 @@ class Recognizer:
             do_sample=False,
             early_stopping=options.num_beams > 1,
             stopping_criteria=_stop_criteria(should_stop),
-            output_scores=True,
+            logits_processor=logits_processor,
+            output_logits=True,
             return_dict_in_generate=True,
         )
-
-    def _keep_rescored(self, output, encoder_states, beams: int, weight: float):
-        """Keep one candidate per image, chosen by joint CTC/attention scores."""
-        rows = choose(self.model, encoder_states, output.sequences, output.sequences_scores,
-                      beams, self.rescoring, weight)
-        output.sequences = output.sequences[rows]
-        output.sequences_scores = output.sequences_scores[rows]
-        return output
 
     def _predictions(self, output, options, timings, count) -> list[Prediction]:
         sequences = output.sequences
@@ -148,12 +155,11 @@ class Recognizer:
         return predictions
 
     def _confidences(self, output, count: int) -> list[float]:
-        """Geometric-mean probability of the chosen tokens, in [0, 1]."""
-        scores = getattr(output, "sequences_scores", None)
-        if scores is not None:  # beam search: length-normalised log-probability
-            return [round(math.exp(float(s)), 4) for s in scores]
+        """The decoder's geometric-mean probability of the chosen tokens, in [0, 1],
+        from its raw logits (before repetition penalties or CTC prefix scores)."""
         transition = self.model.compute_transition_scores(
-            output.sequences, output.scores, normalize_logits=True
+            output.sequences, output.logits, getattr(output, "beam_indices", None),
+            normalize_logits=True,
         )
         pad = self.tokenizer.pad_token_id
         results = []

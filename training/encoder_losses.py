@@ -31,8 +31,9 @@ from __future__ import annotations
 
 from transformers import Seq2SeqTrainer
 
-# The CTC loss reads the encoder exactly as the app's rescoring of the beams does.
-from model.ctc_rescoring import frame_log_probs, reading_order_states
+# The CTC loss reads the encoder exactly as the app's joint CTC/attention search does.
+from model.ctc_head import frame_log_probs, reading_order_states
+from training import encoder_loss_defaults as defaults
 
 # The logit of "absent" before training: about the share of the vocabulary one formula uses.
 PRIOR_LOGIT = -4.0
@@ -104,8 +105,9 @@ class EncoderLossTrainer(Seq2SeqTrainer):
     term's running mean is logged as ``encoder_loss``.
     """
 
-    def __init__(self, *args, encoder_loss: str = "ctc", encoder_loss_weight: float = 0.3,
-                 first_symbol_id: int = 4, **kwargs):
+    def __init__(self, *args, encoder_loss: str = defaults.ENCODER_LOSS,
+                 encoder_loss_weight: float = defaults.ENCODER_LOSS_WEIGHT,
+                 first_symbol_id: int = defaults.FIRST_SYMBOL_ID, **kwargs):
         if encoder_loss not in ENCODER_LOSSES:
             raise ValueError(f"encoder_loss must be one of {', '.join(ENCODER_LOSSES)}, "
                              f"not {encoder_loss!r}")

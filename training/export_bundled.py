@@ -142,18 +142,17 @@ def folder_bytes(folder: Path) -> int:
 
 
 def write_folder(model, processor, out: Path, input_hints: dict | None = None,
-                 rescoring_hint: dict | None = None) -> None:
+                 ctc_hint: dict | None = None) -> None:
     from model.cpu_exec import update_hints
-    from model.ctc_rescoring import HINT_KEY
+    from model.ctc_head import HINT_KEY
 
     clear_folder(out)
     model.save_pretrained(out)  # safetensors by default
     processor.save_pretrained(out)
     # The pixels it was trained on (the recipe's), so the app prepares snips the same way;
-    # and, if its encoder learned CTC, that CTC may rescore the beams.
-    rescoring = {HINT_KEY: rescoring_hint} if rescoring_hint else {}
-    update_hints(out, input=input_hints or {"preprocess": True, "letterbox": None},
-                 **rescoring)
+    # and, if its encoder learned CTC, that CTC may take part in the search.
+    ctc = {HINT_KEY: ctc_hint} if ctc_hint else {}
+    update_hints(out, input=input_hints or {"preprocess": True, "letterbox": None}, **ctc)
     for path in out.iterdir():  # safetensors writes 0600; the package must be readable
         path.chmod(0o644)
     size = folder_bytes(out)
@@ -223,10 +222,8 @@ canvas and are read worst. Handwriting is out of scope.
 def decoding(options: dict, ctc_weight: float | None = None) -> str:
     """The search a report was measured with, in words (``ctc_weight``: the report's)."""
     beams = int(options.get("num_beams", 1))
-    if beams == 1:
-        return "greedy decoding"
-    rescored = f", rescored with CTC at weight {ctc_weight:g}" if ctc_weight else ""
-    return f"beam search ({beams} beams{rescored})"
+    search = "greedy decoding" if beams == 1 else f"beam search ({beams} beams)"
+    return f"{search}, joint with CTC at weight {ctc_weight:g}" if ctc_weight else search
 
 
 def evaluation_section(report: dict | None, command: str) -> str:
@@ -369,7 +366,7 @@ def export(args: argparse.Namespace) -> int:
     checkpoint = args.checkpoint or latest_checkpoint(args.run_dir)
     model, processor = load_checkpoint(checkpoint, args.run_dir)
     recipe = load_recipe(args.recipe)
-    write_folder(model, processor, args.out, recipe.input_hints(), recipe.rescoring_hint())
+    write_folder(model, processor, args.out, recipe.input_hints(), recipe.ctc_hint())
     facts = training_facts(checkpoint, args.run_dir)
     write_model_card(args.out, model, facts, _read_json(args.eval_report),
                      args.eval_command, _read_json(args.peer_report), recipe,

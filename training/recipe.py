@@ -148,19 +148,21 @@ class Recipe:
         return {"preprocess": self.preprocess, "letterbox": self.letterbox,
                 "anchor": self.letterbox_anchor}
 
-    def rescoring_hint(self) -> dict[str, Any] | None:
-        """``snaptex.json``'s ``ctc_rescoring`` section for a model trained with the CTC
-        encoder loss (model/ctc_rescoring.py), else None: CTC can only rescore beams
-        with an encoder that learned to read for it."""
-        from model.ctc_rescoring import DEFAULT_WEIGHT
+    def ctc_hint(self) -> dict[str, Any] | None:
+        """``snaptex.json``'s ``ctc_decoding`` section for a model trained with the CTC
+        encoder loss (model/ctc_head.py), else None: CTC can only take part in the
+        search with an encoder that learned to read for it."""
+        from model.ctc_head import DEFAULT_WEIGHT
+        from training import encoder_loss_defaults as defaults
 
         args = self.trainer_args
         if not (self.trainer or "").endswith(":EncoderLossTrainer"):
             return None
-        if args.get("encoder_loss", "ctc") != "ctc" or not args.get("encoder_loss_weight", 0.3):
+        if (args.get("encoder_loss", defaults.ENCODER_LOSS) != "ctc"
+                or not args.get("encoder_loss_weight", defaults.ENCODER_LOSS_WEIGHT)):
             return None
         return {"weight": DEFAULT_WEIGHT,
-                "first_symbol_id": int(args.get("first_symbol_id", 4))}
+                "first_symbol_id": int(args.get("first_symbol_id", defaults.FIRST_SYMBOL_ID))}
 
     @property
     def init_source(self) -> str:

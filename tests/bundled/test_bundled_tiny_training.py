@@ -76,15 +76,18 @@ def test_export_writes_a_loadable_folder_with_a_model_card(tiny_run, tmp_path):
     assert load_recognizer(out, device="cpu", threads=1).info.parameters > 0
 
 
-def test_a_ctc_trained_export_rescores_its_beams_with_ctc(tiny_run, tmp_path):
-    """The recipe's CTC loss becomes the folder's rescoring hint; the recognizer then picks,
-    among the beams generate returns, the best joint score, running the encoder once."""
+def test_a_ctc_trained_export_searches_jointly_with_its_ctc_head(tiny_run, tmp_path,
+                                                                 monkeypatch):
+    """The recipe's CTC loss becomes the folder's ``ctc_decoding`` hint; the recognizer then
+    runs the encoder once and lets CTC prefix scores steer generate's beam search."""
     from dataclasses import replace
 
     import torch
+    import torch.nn.functional as F
 
-    from model import ctc_rescoring as ctc
+    from model import ctc_head as ctc
     from model.cpu_exec import read_hints
+    from model.ctc_prefix import PrefixScorer, logits_processor
     from model.loading import load_recognizer
     from model.options import InferenceOptions
     from model.shape_bench import formula_image
@@ -96,31 +99,49 @@ def test_a_ctc_trained_export_rescores_its_beams_with_ctc(tiny_run, tmp_path):
     hint = {"weight": ctc.DEFAULT_WEIGHT, "first_symbol_id": 260}  # bundled-tiny's
     assert read_hints(out).extra[ctc.HINT_KEY] == hint
     recognizer = load_recognizer(out, device="cpu", threads=1)
-    assert recognizer.rescoring == ctc.CtcRescoring(**hint)
-    encoder_calls = []
-    recognizer.model.get_encoder().register_forward_hook(
-        lambda *_: encoder_calls.append(1))
+    assert recognizer.ctc == ctc.CtcDecoding(**hint)
+    encoder_calls, scorer_calls = [], []
+    recognizer.model.get_encoder().register_forward_hook(lambda *_: encoder_calls.append(1))
+    scored = PrefixScorer.__call__
+    monkeypatch.setattr(PrefixScorer, "__call__",
+                        lambda self, *a: scorer_calls.append(1) or scored(self, *a))
 
     image, options = formula_image(), InferenceOptions(num_beams=3, max_new_tokens=6)
-    heavy = recognizer.recognize(image, replace(options, ctc_weight=1e6))
+    heavy = recognizer.recognize(image, replace(options, ctc_weight=1e3))
+    steps = len(scorer_calls)
     plain = recognizer.recognize(image, replace(options, ctc_weight=0.0))
-    assert encoder_calls == [1, 1]  # with or without rescoring
+    assert encoder_calls == [1, 1]  # with or without CTC
+    assert steps > 0 and len(scorer_calls) == steps  # weight 0: attention alone
     assert 0.0 <= heavy.confidence <= 1.0 and 0.0 <= plain.confidence <= 1.0
 
-    # With CTC weighing all, the pick has the highest CTC likelihood of the 3 beams.
+    # With CTC weighing (almost) all, what comes out is at least as likely to CTC.
     inputs = recognizer.adapter.inputs(recognizer.processor, [image.convert("RGB")], "")
+    encoder, decoder = recognizer.model.get_encoder(), recognizer.model.decoder
     with torch.inference_mode():
-        encoded = recognizer.model.get_encoder()(**inputs)
-        states = encoded.last_hidden_state
-        beams = recognizer.search({"encoder_outputs": encoded}, options, None,
-                                   num_return_sequences=3)
+        states = encoder(**inputs).last_hidden_state
         log_probs = ctc.frame_log_probs(ctc.reading_order_states(recognizer.model, states),
-                                        recognizer.model.decoder.get_output_embeddings().weight)
-    rows = beams.sequences.tolist()
-    likelihoods = ctc.ctc_log_likelihoods(log_probs[0], [ctc.symbol_ids(r, 260) for r in rows], 0)
-    texts = recognizer.tokenizer.batch_decode(beams.sequences, skip_special_tokens=True)
-    assert heavy.latex_raw == texts[max(range(3), key=lambda i: (likelihoods[i], -i))].strip()
-    assert plain.latex_raw == texts[0].strip()  # weight 0: beam search's own first
+                                        decoder.get_output_embeddings().weight)
+        scorer = PrefixScorer(log_probs, 3, 1e3, blank=recognizer.model.config.pad_token_id,
+                              eos=recognizer.model.generation_config.eos_token_id,
+                              first_symbol_id=hint["first_symbol_id"])
+        # Fresh encoder outputs for each search: generate expands them in place.
+        joint = recognizer.search({"encoder_outputs": encoder(**inputs)}, options,
+                                  logits_processor=logits_processor(scorer)).sequences
+        alone = recognizer.search({"encoder_outputs": encoder(**inputs)}, options).sequences
+    texts = recognizer.tokenizer.batch_decode(torch.cat([joint, alone]),
+                                              skip_special_tokens=True)
+    assert [heavy.latex_raw, plain.latex_raw] == [t.strip() for t in texts]
+    special = set(recognizer.tokenizer.all_special_ids)
+    assert [heavy.n_tokens, plain.n_tokens] == [
+        sum(t not in special for t in row) for row in (joint[0].tolist(), alone[0].tolist())]
+
+    def ctc_log_likelihood(sequence) -> float:
+        ids = [t for t in sequence.tolist() if t >= hint["first_symbol_id"]]
+        loss = F.ctc_loss(log_probs[0][:, None], torch.tensor([ids]), [log_probs.shape[1]],
+                          [len(ids)], blank=recognizer.model.config.pad_token_id)
+        return -float(loss)
+
+    assert ctc_log_likelihood(joint[0]) >= ctc_log_likelihood(alone[0])
 
 
 def test_export_of_an_average_says_which_checkpoints_went_in(tiny_run, tmp_path):
@@ -183,7 +204,8 @@ def test_model_card_tells_the_run_history(tmp_path):
 @pytest.mark.parametrize(("options", "ctc_weight", "words"), [
     ({"num_beams": 1}, 0.0, "greedy decoding"),
     ({"num_beams": 3}, 0.0, "beam search (3 beams)"),
-    ({"num_beams": 3}, 0.5, "beam search (3 beams, rescored with CTC at weight 0.5)"),
+    ({"num_beams": 3}, 0.3, "beam search (3 beams), joint with CTC at weight 0.3"),
+    ({"num_beams": 1}, 0.3, "greedy decoding, joint with CTC at weight 0.3"),
     ({}, None, "greedy decoding"),  # reports from before options were recorded
 ])
 def test_model_card_names_the_decoding_it_was_measured_with(options, ctc_weight, words):

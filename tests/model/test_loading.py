@@ -117,12 +117,12 @@ def test_image_token_mismatch_is_caught(tmp_path, tiny_model_dir):
         ({"weight": 0.5}, "vision-encoder-decoder"),  # T5Gemma-2 has no CTC-trained encoder
     ],
 )
-def test_ctc_rescoring_hint_is_checked_at_load(tmp_path, tiny_model_dir, hint, message):
+def test_ctc_ctc_hint_is_checked_at_load(tmp_path, tiny_model_dir, hint, message):
     from model.cpu_exec import update_hints
 
     folder = tmp_path / "hinted"
     shutil.copytree(tiny_model_dir, folder)
-    update_hints(folder, ctc_rescoring=hint)
+    update_hints(folder, ctc_decoding=hint)
     with pytest.raises(ModelLoadError, match=message):
         load_recognizer(folder)
 

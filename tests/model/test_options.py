@@ -15,7 +15,7 @@ from model.options import InferenceOptions
         {"length_penalty": -1.5},  # negative favours short outputs; legal in generate
         {"repetition_penalty": 1.2, "no_repeat_ngram_size": 8},
         {"ctc_weight": None},  # the model folder decides
-        {"ctc_weight": 0.0},  # rescoring off
+        {"ctc_weight": 0.0},  # CTC decoding off
         {"ctc_weight": 0.5},
     ],
 )

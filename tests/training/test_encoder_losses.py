@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from model.ctc_rescoring import canvas_of, columns_first  # shared by the loss and rescoring
+from model.ctc_head import canvas_of, columns_first  # shared by the loss and decoding
 from training.encoder_losses import (
     PRIOR_LOGIT,
     ctc_loss,

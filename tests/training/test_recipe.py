@@ -315,14 +315,14 @@ def test_bad_extends_are_clear_errors(tmp_path, monkeypatch, files, message):
 @pytest.mark.parametrize(
     ("name", "overrides", "expected"),
     [
-        ("bundled", {}, {"weight": 0.5, "first_symbol_id": 260}),
-        ("bundled-polish", {}, {"weight": 0.5, "first_symbol_id": 260}),
-        # an encoder that never learned CTC cannot rescore with it
+        ("bundled", {}, {"weight": 0.3, "first_symbol_id": 260}),
+        ("bundled-polish", {}, {"weight": 0.3, "first_symbol_id": 260}),
+        # an encoder that never learned CTC cannot take part in the search
         ("bundled", {"trainer_args.encoder_loss": "symbols"}, None),
         ("bundled", {"trainer_args.encoder_loss_weight": 0}, None),
         ("bundled", {"trainer": None, "trainer_args": {}}, None),
         ("t5gemma2-a100", {}, None),
     ],
 )
-def test_rescoring_hint_only_for_ctc_trained_encoders(name, overrides, expected):
-    assert load_recipe(name, overrides).rescoring_hint() == expected
+def test_ctc_hint_only_for_ctc_trained_encoders(name, overrides, expected):
+    assert load_recipe(name, overrides).ctc_hint() == expected
