@@ -8,7 +8,7 @@ opinion, one that looks only at the pixels and not at the decoder's language mod
 :mod:`model.ctc_prefix` lets it take part in the beam search. A model folder opts in
 through ``snaptex.json``::
 
-    "ctc_decoding": {"weight": 0.3, "first_symbol_id": 260}
+    "ctc_decoding": {"weight": 0.45, "first_symbol_id": 260}
 
 (ids below ``first_symbol_id`` are special tokens and byte fall-backs, which the CTC loss
 never saw as targets). Standard library at import time; never imports Qt.
@@ -22,7 +22,7 @@ from typing import Any
 from model.options import check_ctc_weight
 
 HINT_KEY = "ctc_decoding"
-DEFAULT_WEIGHT = 0.3
+DEFAULT_WEIGHT = 0.45
 DEFAULT_FIRST_SYMBOL_ID = 4  # ids 0-3: padding (the CTC blank), EOS, BOS, unknown
 CLASS_TOKEN_ENCODERS = ("dpt", "vit")  # encoders whose first output token is a class token
 

@@ -9,7 +9,7 @@ from model.ctc_head import CtcDecoding
     ("hint", "expected"),
     [
         (None, None),
-        ({}, CtcDecoding(0.3, 4)),
+        ({}, CtcDecoding(0.45, 4)),
         ({"weight": 0.3, "first_symbol_id": 260}, CtcDecoding(0.3, 260)),
         ({"weight": 0}, CtcDecoding(0.0, 4)),
     ],

@@ -315,8 +315,8 @@ def test_bad_extends_are_clear_errors(tmp_path, monkeypatch, files, message):
 @pytest.mark.parametrize(
     ("name", "overrides", "expected"),
     [
-        ("bundled", {}, {"weight": 0.3, "first_symbol_id": 260}),
-        ("bundled-polish", {}, {"weight": 0.3, "first_symbol_id": 260}),
+        ("bundled", {}, {"weight": 0.45, "first_symbol_id": 260}),
+        ("bundled-polish", {}, {"weight": 0.45, "first_symbol_id": 260}),
         # an encoder that never learned CTC cannot take part in the search
         ("bundled", {"trainer_args.encoder_loss": "symbols"}, None),
         ("bundled", {"trainer_args.encoder_loss_weight": 0}, None),
