@@ -115,8 +115,9 @@ class PrefixScorer:
 
     def __init__(self, log_probs: torch.Tensor, beams: int, weight: float, blank: int,
                  eos: int, first_symbol_id: int, pre_beam: int = DEFAULT_PRE_BEAM) -> None:
-        self.log_probs = log_probs.double()  # (images, frames, vocab)
-        self.blank_log_probs = self.log_probs[:, :, blank]  # (images, frames)
+        # (images, vocab, frames): one id's log-probabilities over the frames, contiguous
+        self.emissions = log_probs.double().transpose(1, 2).contiguous()
+        self.blank_log_probs = self.emissions[:, blank]  # (images, frames)
         self.beams = beams
         self.weight = weight
         self.eos = eos
@@ -130,10 +131,9 @@ class PrefixScorer:
         prefixes = [tuple(row) for row in input_ids.tolist()]
         images = torch.arange(len(prefixes)) // self.beams
         parents, alive = self._parents(prefixes, images)
-        frames = torch.arange(self.log_probs.shape[1])
-        emit = self.log_probs[images[:, None, None], frames[None, :, None], top[:, None, :]]
-        r_n, r_b, prefix = extend(parents.r_n, parents.r_b, parents.last, top,
-                                  emit.transpose(1, 2), self.blank_log_probs[images])
+        emit = self.emissions[images[:, None], top]  # (rows, candidates, frames)
+        r_n, r_b, prefix = extend(parents.r_n, parents.r_b, parents.last, top, emit,
+                                  self.blank_log_probs[images])
         symbol = top >= self.first_symbol_id
         score = parents.score[:, None]
         # Gained CTC log-probability: the new prefix score less the old one; the whole
