@@ -110,9 +110,11 @@ def test_a_ctc_trained_export_searches_jointly_with_its_ctc_head(tiny_run, tmp_p
     heavy = recognizer.recognize(image, replace(options, ctc_weight=1e3))
     steps = len(scorer_calls)
     plain = recognizer.recognize(image, replace(options, ctc_weight=0.0))
-    assert encoder_calls == [1, 1]  # with or without CTC
-    assert steps > 0 and len(scorer_calls) == steps  # weight 0: attention alone
-    assert 0.0 <= heavy.confidence <= 1.0 and 0.0 <= plain.confidence <= 1.0
+    greedy = recognizer.recognize(image, replace(options, num_beams=1, ctc_weight=1e3))
+    assert encoder_calls == [1, 1, 1]  # with or without CTC, beams or not
+    assert steps > 0 and len(scorer_calls) > steps  # weight 0: attention alone
+    for prediction in (heavy, plain, greedy):
+        assert 0.0 <= prediction.confidence <= 1.0
 
     # With CTC weighing (almost) all, what comes out is at least as likely to CTC.
     inputs = recognizer.adapter.inputs(recognizer.processor, [image.convert("RGB")], "")
