@@ -146,6 +146,33 @@ def test_a_ctc_trained_export_searches_jointly_with_its_ctc_head(tiny_run, tmp_p
     assert ctc_log_likelihood(joint[0]) >= ctc_log_likelihood(alone[0])
 
 
+def test_a_batch_scores_each_image_against_its_own_frames(tiny_run, tmp_path,
+                                                          monkeypatch):
+    """generate expands the encoder outputs per beam in place, so the CTC scorer must be
+    built from them before the search: one set of frames per image, not per beam."""
+    from model import ctc_prefix
+    from model.loading import load_recognizer
+    from model.options import InferenceOptions
+    from model.shape_bench import formula_image
+    from training.export_bundled import main as export
+
+    out = tmp_path / "bundled"
+    assert export(["--run-dir", str(tiny_run), "--out", str(out),
+                   "--recipe", "bundled-tiny"]) == 0
+    recognizer = load_recognizer(out, device="cpu", threads=1)
+    frames_per_scorer = []
+    built = ctc_prefix.PrefixScorer.__init__
+    monkeypatch.setattr(ctc_prefix.PrefixScorer, "__init__", lambda self, log_probs, *a, **k:
+                        frames_per_scorer.append(len(log_probs)) or built(self, log_probs, *a, **k))
+    images = [formula_image(), formula_image(600, 60).rotate(180)]
+    options = InferenceOptions(num_beams=3, max_new_tokens=6, ctc_weight=1e3)
+    together = recognizer.recognize_batch(images, options)
+    alone = [recognizer.recognize(image, options) for image in images]
+    assert frames_per_scorer == [2, 1, 1]
+    assert [(p.latex_raw, p.n_tokens) for p in together] == [
+        (p.latex_raw, p.n_tokens) for p in alone]
+
+
 def test_export_of_an_average_says_which_checkpoints_went_in(tiny_run, tmp_path):
     from model.loading import load_recognizer
     from training.average import main as average

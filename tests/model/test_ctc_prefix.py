@@ -156,6 +156,16 @@ def test_reordered_beams_find_their_own_state():
         assert torch.equal(swapped[row], alone(torch.tensor([prefix]), flat[:1])[0])
 
 
+def test_each_image_s_beams_read_that_image_s_frames():
+    # Two images of two beams each: rows 0-1 read "3", rows 2-3 read "4".
+    log_probs = torch.stack([sure_frames(0, 3, 0), sure_frames(0, 4, 0)])
+    scorer = PrefixScorer(log_probs, beams=2, weight=1.0, blank=BLANK, eos=1,
+                          first_symbol_id=2, pre_beam=6)
+    flat = torch.tensor([[-math.inf, 0, 0, 0, 0, 0]]).expand(4, -1)
+    best = scorer(torch.tensor([[1]] * 4), flat).argmax(-1)
+    assert best.tolist() == [3, 3, 4, 4]
+
+
 def test_rows_the_last_step_did_not_offer_are_ruled_out():
     scorer = scorer_for(sure_frames(0, 3, 0), pre_beam=2)
     attention = torch.tensor([[-9.0, -9.0, -1.0, -2.0, -9.0, -9.0]])
