@@ -32,7 +32,7 @@ from __future__ import annotations
 from transformers import Seq2SeqTrainer
 
 # The CTC loss reads the encoder exactly as the app's joint CTC/attention search does.
-from model.ctc_head import frame_log_probs, reading_order_states
+from model.ctc_head import DEFAULT_FIRST_SYMBOL_ID, frame_log_probs, reading_order_states
 from training import encoder_loss_defaults as defaults
 
 # The logit of "absent" before training: about the share of the vocabulary one formula uses.
@@ -107,7 +107,7 @@ class EncoderLossTrainer(Seq2SeqTrainer):
 
     def __init__(self, *args, encoder_loss: str = defaults.ENCODER_LOSS,
                  encoder_loss_weight: float = defaults.ENCODER_LOSS_WEIGHT,
-                 first_symbol_id: int = defaults.FIRST_SYMBOL_ID, **kwargs):
+                 first_symbol_id: int = DEFAULT_FIRST_SYMBOL_ID, **kwargs):
         if encoder_loss not in ENCODER_LOSSES:
             raise ValueError(f"encoder_loss must be one of {', '.join(ENCODER_LOSSES)}, "
                              f"not {encoder_loss!r}")

@@ -152,7 +152,7 @@ class Recipe:
         """``snaptex.json``'s ``ctc_decoding`` section for a model trained with the CTC
         encoder loss (model/ctc_head.py), else None: CTC can only take part in the
         search with an encoder that learned to read for it."""
-        from model.ctc_head import DEFAULT_WEIGHT
+        from model.ctc_head import DEFAULT_FIRST_SYMBOL_ID, DEFAULT_WEIGHT
         from training import encoder_loss_defaults as defaults
 
         args = self.trainer_args
@@ -162,7 +162,7 @@ class Recipe:
                 or not args.get("encoder_loss_weight", defaults.ENCODER_LOSS_WEIGHT)):
             return None
         return {"weight": DEFAULT_WEIGHT,
-                "first_symbol_id": int(args.get("first_symbol_id", defaults.FIRST_SYMBOL_ID))}
+                "first_symbol_id": int(args.get("first_symbol_id", DEFAULT_FIRST_SYMBOL_ID))}
 
     @property
     def init_source(self) -> str:
