@@ -38,6 +38,10 @@ HINTS_FILE = "snaptex.json"
 BF16_FLAGS = frozenset({"amx_bf16", "avx512_bf16"})
 DTYPES = ("auto", "bfloat16", "float32")
 QUANTIZE = ("none", "int8-decoder")
+# Top-level keys that other modules read from ``SnaptexHints.extra``: "input" (the
+# adapters' pre-processing) and "ctc_decoding" (model/ctc_head.py). Anything else is a
+# typo or a key from an older SnapTeX, and is ignored with a warning.
+EXTRA_KEYS = frozenset({"input", "ctc_decoding"})
 
 
 # ----------------------------------------------------------------------------- hints
@@ -99,6 +103,7 @@ def _hints_from_dict(data: dict[str, Any]) -> SnaptexHints:
         raise ValueError(f"cpu.dtype must be one of {DTYPES}, not {dtype!r}")
     quantize = checked_quantize(str(cpu.get("quantize", "none")))
     known = {"prune_vocab", "vision_resized_from", "vision_image_size", "cpu"}
+    _warn_unknown(set(data) - known - EXTRA_KEYS)
     return SnaptexHints(
         prune_vocab=data.get("prune_vocab"),
         vision_resized_from=_optional_int(data.get("vision_resized_from")),
@@ -111,6 +116,14 @@ def _hints_from_dict(data: dict[str, Any]) -> SnaptexHints:
         ),
         extra={k: v for k, v in data.items() if k not in known},
     )
+
+
+def _warn_unknown(keys: set[str]) -> None:
+    if keys:
+        logger.warning(
+            "snaptex.json: ignoring unknown key(s) %s (an older SnapTeX's model folder? "
+            "re-export it, or remove them)", ", ".join(sorted(keys))
+        )
 
 
 def _optional_int(value: Any) -> int | None:

@@ -101,6 +101,31 @@ def test_hints_round_trip_and_defaults(tmp_path):
 
 
 @pytest.mark.parametrize(
+    ("hints", "warned"),
+    [
+        ({"ctc_decoding": {"weight": 0.45}, "input": {"preprocess": True}}, None),
+        ({"ctc_rescoring": {"weight": 0.5}}, "ctc_rescoring"),  # session 10's key
+        ({"cpu": {}, "inputs": {}}, "inputs"),
+    ],
+)
+def test_unknown_hint_keys_are_named_in_a_warning(tmp_path, caplog, hints, warned):
+    (tmp_path / "snaptex.json").write_text(json.dumps(hints))
+    with caplog.at_level("WARNING", logger="model.cpu_exec"):
+        read_hints(tmp_path)
+    messages = [r.getMessage() for r in caplog.records]
+    if warned is None:
+        assert messages == []
+    else:
+        assert len(messages) == 1 and warned in messages[0]
+
+
+def test_extra_keys_name_the_ctc_hint():
+    from model.ctc_head import HINT_KEY
+
+    assert HINT_KEY in cpu_exec.EXTRA_KEYS
+
+
+@pytest.mark.parametrize(
     "content",
     ["[1, 2]", "{not json", '{"cpu": {"dtype": "int8"}}', '{"cpu": {"quantize": "int4"}}'],
 )
