@@ -10,10 +10,11 @@ import math
 from dataclasses import asdict, dataclass, field, fields
 from typing import Any
 
-# Beam width everyone gets unless they choose: on the bundled model 3 beams cost ~30%
-# more time than greedy and end many of its loops (\hspace{.5cm} ten times over); see
-# ADR-004 in the README (snaptex eval --num-beams 1 vs 3).
-DEFAULT_BEAMS = 3
+# Beam width everyone gets unless they choose. Beams end many of the bundled model's loops
+# (\hspace{.5cm} ten times over); with CTC in the search, 5 beams beat 3 on all three
+# samples of im2latex test measured in session 12 (1,100 images, bf16 and fp32) for
+# ~5-10 % more time; see ADR-004 in the README (snaptex eval --num-beams 3 vs 5).
+DEFAULT_BEAMS = 5
 
 # The seed tutorial's prompt, verbatim: T5Gemma-2 fine-tunes expect exactly this.
 SEED_PROMPT = (

@@ -8,7 +8,8 @@ Both outputs are scored by :mod:`training.metrics` exactly like ``snaptex eval``
 Each model is loaded once (load time reported separately); latency is per image:
 ours from a PIL image through ``Recognizer.recognize`` (pre-processing, generation,
 clean-up), the peer's from the PNG file through its own pre-processing, beam search
-(its CLI defaults: beam 3, length penalty 0.6) and decoding.
+and decoding. Both search with the same beam width (``--beams``, default the app's; the
+peer's own CLI default is 3), the peer with its CLI's length penalty of 0.6.
 
     pip install latex-ocr-junia            # or: pip install -e .[peer]
     python -m training.peer_compare --limit 100 --threads 2
@@ -129,30 +130,29 @@ def table(rows: list[dict]) -> str:
     return "\n".join(lines)
 
 
-def run_ours(model: str | None, images, threads: int) -> dict:
+def run_ours(model: str | None, images, threads: int, beams: int) -> dict:
     from model.loading import load_recognizer
 
     started = time.perf_counter()
     recognizer = load_recognizer(model, device="cpu", threads=threads)
     load_s = time.perf_counter() - started
-    # The app's default width, which is also the peer's (beam 3): a like-for-like search.
-    options = InferenceOptions(num_beams=DEFAULT_BEAMS)
+    options = InferenceOptions(num_beams=beams)
     texts, latencies = timed(lambda im: recognizer.recognize(im, options).latex, images)
     return {"name": f"snaptex ({recognizer.info.name})", "texts": texts,
             "latencies": latencies, "load_s": load_s}
 
 
-def run_peer(paths: list[Path], threads: int) -> dict:
+def run_peer(peer, paths: list[Path], threads: int) -> dict:
     import torch
 
     torch.set_num_threads(threads)
-    peer = JuniaPeer()
     texts, latencies = timed(peer.read, paths)
-    return {"name": f"{peer.name} (beam 3)", "texts": texts, "latencies": latencies,
+    return {"name": f"{peer.name} (beam {peer.beam_size})", "texts": texts, "latencies": latencies,
             "load_s": peer.load_s}
 
 
-def compare(args: argparse.Namespace) -> dict:
+def compare(args: argparse.Namespace, peer_class=None) -> dict:
+    """Both models on the same examples; ``peer_class`` replaces :class:`JuniaPeer`."""
     from training.data import load_split, select_rows
     from training.recipe import DataSource
 
@@ -161,16 +161,19 @@ def compare(args: argparse.Namespace) -> dict:
     images = [row["image"].convert("RGB") for row in dataset]
     references = list(dataset["text"])
     with tempfile.TemporaryDirectory() as tmp, no_network():
+        # The peer loads first: a missing or broken peer fails before ours spends minutes.
+        peer = (peer_class or JuniaPeer)(beam_size=args.beams)
         paths = []
         for i, image in enumerate(images):  # the peer reads files; written untimed
             paths.append(Path(tmp) / f"{i:05d}.png")
             image.save(paths[-1])
-        runs = [run_ours(args.model, images, args.threads), run_peer(paths, args.threads)]
+        runs = [run_ours(args.model, images, args.threads, args.beams),
+                run_peer(peer, paths, args.threads)]
     rows = [summary(r["name"], r["texts"], r["latencies"], references, r["load_s"])
             for r in runs]
     return {"data": {"source": args.data, "split": args.split, "examples": len(images),
                      "shuffle_seed": args.shuffle_seed}, "threads": args.threads,
-            "references": references, "models": rows, "table": table(rows),
+            "beams": args.beams, "references": references, "models": rows, "table": table(rows),
             "command": "python -m training.peer_compare " + " ".join(args.argv)}
 
 
@@ -184,8 +187,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--limit", type=int, default=100)
     parser.add_argument("--shuffle-seed", type=int, default=0)
     parser.add_argument("--threads", type=int, default=2)
+    parser.add_argument("--beams", type=int, default=DEFAULT_BEAMS,
+                        help=f"beam width of both models (default {DEFAULT_BEAMS}, the app's)")
     parser.add_argument("--output", type=Path, default=Path("runs/bundled/peer.json"))
     args = parser.parse_args(argv)
+    if args.beams < 1 or args.limit < 1:
+        parser.error("--beams and --limit must be at least 1")
     args.argv = argv
     from model.errors import SnapTexError
     from training.command import guarded, setup_logging
@@ -200,7 +207,8 @@ def report(args: argparse.Namespace) -> int:
     document = compare(args)
     args.output.parent.mkdir(parents=True, exist_ok=True)
     args.output.write_text(json.dumps(document, indent=2, ensure_ascii=False))
-    print(f"{document['data']['examples']} examples, {args.threads} threads, network blocked")
+    print(f"{document['data']['examples']} examples, {args.threads} threads, "
+          f"{args.beams} beams each, network blocked")
     print(document["table"])
     print(f"report: {args.output}")
     return 0

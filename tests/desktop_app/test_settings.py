@@ -83,15 +83,15 @@ def test_cli_flags_override_without_persisting(tmp_path, qapp):
     parser = argparse.ArgumentParser()
     add_cli_flags(parser)
     args = parser.parse_args(
-        ["--num-beams", "5", "--device", "cpu", "--start-at-login"]
+        ["--num-beams", "7", "--device", "cpu", "--start-at-login"]
     )
     overrides = cli_overrides(args)
-    assert overrides == {"num_beams": 5, "device": "cpu", "start_at_login": True}
+    assert overrides == {"num_beams": 7, "device": "cpu", "start_at_login": True}
     path = str(tmp_path / "s.ini")
     settings = Settings(QSettings(path, QSettings.Format.IniFormat), overrides)
-    assert settings.get("num_beams") == 5
+    assert settings.get("num_beams") == 7
     stored = Settings(QSettings(path, QSettings.Format.IniFormat))
-    assert stored.get("num_beams") == DEFAULT_BEAMS != 5
+    assert stored.get("num_beams") == DEFAULT_BEAMS != 7
 
 
 def test_cli_rejects_values_outside_the_choices():
