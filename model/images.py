@@ -101,3 +101,14 @@ def open_image_file(path: str) -> Image.Image:
     if file.stat().st_size > MAX_FILE_BYTES:
         raise TooLargeError(f"the image file {path} is larger than 50 MiB")
     return open_image_bytes(file.read_bytes())
+
+
+def formula_image(width: int = 420, height: int = 90) -> Image.Image:
+    """A white image with dark strokes, like a snipped formula (warm-ups, benches)."""
+    from PIL import ImageDraw
+
+    image = Image.new("RGB", (width, height), "white")
+    draw = ImageDraw.Draw(image)
+    draw.text((10, 30), "f(x) = a/b + sqrt(x^2 + y^2)", fill="black")
+    draw.line((10, 60, width - 10, 60), fill="black", width=2)
+    return image

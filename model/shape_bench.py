@@ -33,6 +33,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from model.images import formula_image
+
 logger = logging.getLogger(__name__)
 
 STOCK_VOCAB = 262_144
@@ -148,17 +150,6 @@ def scaled_image_size(shape, px: int) -> int:
     """``px`` at the 270M scale (896 native) mapped to ``shape``'s native size."""
     size = shape.vision_image * px // 896
     return max(shape.vision_patch, size - size % shape.vision_patch)
-
-
-def formula_image(width: int = 420, height: int = 90):
-    """A white image with dark strokes, like a snipped formula."""
-    from PIL import Image, ImageDraw
-
-    image = Image.new("RGB", (width, height), "white")
-    draw = ImageDraw.Draw(image)
-    draw.text((10, 30), "f(x) = a/b + sqrt(x^2 + y^2)", fill="black")
-    draw.line((10, 60, width - 10, 60), fill="black", width=2)
-    return image
 
 
 class EncoderCounter:

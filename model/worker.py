@@ -134,6 +134,15 @@ class Worker:
                 load_s=info.load_s,
             )
         )
+        self.warm_up()
+
+    def warm_up(self) -> None:
+        """Right after ``ready``: requests that arrive meanwhile wait in the queue, and
+        would have paid the same first-use cost themselves."""
+        try:
+            logger.info("warm-up recognition: %.2f s", self.recognizer.warm_up())
+        except Exception:  # a failed warm-up only means a slower first request
+            logger.warning("warm-up recognition failed", exc_info=True)
 
     def serve(self) -> None:
         while (request := self.requests.get()) is not None:

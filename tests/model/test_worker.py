@@ -141,3 +141,45 @@ def test_one_pixel_image_is_answered_cleanly(worker, colour):
     reply = worker.read()
     assert reply["type"] == "result" or (
         reply["code"] == "bad_image" and "blank" in reply["message"])
+
+
+def test_the_worker_warms_up_after_ready_and_then_serves(tiny_model_dir):
+    process = WorkerProcess("--model", str(tiny_model_dir), "--threads", "1",
+                            log_level="INFO")
+    assert process.wait_ready()["state"] == "ready"
+    process.send(protocol.predict("first", f.encode(f.equation()), OPTIONS))
+    assert process.read()["type"] == "result"
+    process.send(protocol.shutdown())
+    assert process.close() == 0
+    log = b"".join(process._log).decode()
+    assert "warm-up recognition:" in log and "warm-up recognition failed" not in log
+
+
+def test_a_failed_warm_up_is_logged_and_harmless(caplog):
+    import argparse
+
+    from model.worker import Worker
+
+    class Broken:
+        def warm_up(self):
+            raise RuntimeError("no kernels today")
+
+    worker = Worker(channel=None, args=argparse.Namespace())
+    worker.recognizer = Broken()
+    with caplog.at_level("WARNING", logger="model.worker"):
+        worker.warm_up()  # does not raise
+    assert "warm-up recognition failed" in caplog.text
+
+
+def test_recognizer_warm_up_is_one_short_recognition(tiny_model_dir):
+    from model.loading import load_recognizer
+    from model.options import DEFAULT_BEAMS
+
+    recognizer = load_recognizer(tiny_model_dir, device="cpu", threads=1)
+    calls = []
+    original = recognizer.recognize
+    recognizer.recognize = lambda image, options=None: calls.append(options) or original(
+        image, options)
+    assert recognizer.warm_up() > 0
+    (options,) = calls
+    assert options.max_new_tokens == 8 and options.num_beams == DEFAULT_BEAMS
