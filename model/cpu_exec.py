@@ -31,6 +31,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from model.ctc_head import HINT_KEY as CTC_HINT_KEY
+
 logger = logging.getLogger(__name__)
 
 HINTS_FILE = "snaptex.json"
@@ -39,9 +41,9 @@ BF16_FLAGS = frozenset({"amx_bf16", "avx512_bf16"})
 DTYPES = ("auto", "bfloat16", "float32")
 QUANTIZE = ("none", "int8-decoder")
 # Top-level keys that other modules read from ``SnaptexHints.extra``: "input" (the
-# adapters' pre-processing) and "ctc_decoding" (model/ctc_head.py). Anything else is a
-# typo or a key from an older SnapTeX, and is ignored with a warning.
-EXTRA_KEYS = frozenset({"input", "ctc_decoding"})
+# adapters' pre-processing) and model/ctc_head.py's hint. Anything else is a typo or a
+# key from an older SnapTeX, and is ignored with a warning.
+EXTRA_KEYS = frozenset({"input", CTC_HINT_KEY})
 
 
 # ----------------------------------------------------------------------------- hints
