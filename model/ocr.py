@@ -23,7 +23,7 @@ def wrap(latex: str, fmt: str) -> str:
     return delimiters.wrap(latex, delimiters.CLI_NAMES[fmt])
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
     from model.decoding_flags import add_decoding_arguments
     from model.loading import add_model_arguments
 
@@ -56,6 +56,11 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         "object (read from the model folder's snaptex.json, no weights loaded) and exit",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
+    return parser
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = build_parser()
     args = parser.parse_args(argv)
     if not args.images and not args.print_settings:
         parser.error("give at least one IMAGE (or - for stdin)")

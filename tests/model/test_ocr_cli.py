@@ -139,5 +139,11 @@ def test_help_reads_well():
                           capture_output=True, timeout=60)
     text = done.stdout.decode()
     assert done.returncode == 0
-    for name in ("ocr", "worker", "train", "eval", "snip"):
+    for name in ("app", "ocr", "worker", "train", "eval", "render", "bench", "snip"):
         assert f"  {name}" in text
+    # The app's settings flags, in the spelling every command uses, and the exit codes.
+    for flag in ("--model MODEL", "--format", "--beams", "--max-new-tokens", "--device",
+                 "--threads", "--seed-settings", "--capture", "--from-clipboard"):
+        assert flag in text
+    assert "--num-beams" not in text and "--output-format" not in text
+    assert "exit status" in text and "  2    usage error" in text
