@@ -182,8 +182,17 @@ def load_pretrained_from(recipe: Recipe):
         )
     except (OSError, ValueError) as exc:
         first = (str(exc).strip().splitlines() or ["?"])[0]
-        raise RecipeError(f"cannot load model {recipe.model}: {first}") from None
+        raise RecipeError(f"cannot load model {recipe.model}: {first}"
+                          f"{gated_hint(str(exc), str(recipe.model))}") from None
     return model, processor
+
+
+def gated_hint(message: str, model: str) -> str:
+    """How to get gated weights (Gemma's licence), when that is what failed."""
+    if "gated" not in message.lower() and "401" not in message:
+        return ""
+    return (f" (the weights are gated: accept the licence once at "
+            f"https://huggingface.co/{model}, then `huggingface-cli login` or set HF_TOKEN)")
 
 
 def ensure_pad_token(model, processor, pad_token: str) -> None:

@@ -66,3 +66,4 @@ def test_a_typo_in_the_second_model_is_refused_before_the_first_loads(
                           "--output", str(tmp_path / "r.json")])
     assert code == 2 and loads == []
     assert "model folder not found" in capsys.readouterr().err
+
