@@ -75,15 +75,28 @@ def options_from(args: argparse.Namespace) -> InferenceOptions:
 
 def refused_inputs(paths: list[str]) -> dict[str, dict]:
     """The error record of every input that is refused before any model loads."""
-    from model.images import check_image_file
+    from model.images import check_image_file, open_image_bytes
 
     refused = {}
     for path in paths:
         try:
-            check_image_file(path)
+            if path == "-":
+                open_image_bytes(replay_stdin())
+            else:
+                check_image_file(path)
         except SnapTexError as exc:
             refused[path] = {"file": path, "error": str(exc), "code": exc.code.value}
     return refused
+
+
+def replay_stdin() -> bytes:
+    """Read stdin now, to check it before the model loads, and leave the same bytes
+    for the read that recognises them (a pipe can be read only once)."""
+    import io
+
+    data = sys.stdin.buffer.read()
+    sys.stdin = io.TextIOWrapper(io.BytesIO(data))
+    return data
 
 
 def run_one(recognizer, path: str, options: InferenceOptions, fmt: str) -> dict:

@@ -79,6 +79,32 @@ def test_bad_inputs_alone_never_load_the_model(tmp_path, loads, capsys):
     assert lines == [f"snaptex ocr: {path}: {message}" for path, message in bad.items()]
 
 
+@pytest.mark.parametrize(("data", "message"), [
+    (b"", "the image is empty (0 bytes)"),
+    (b"not an image", "not an image file (unrecognised format)"),
+])
+def test_bad_stdin_never_loads_the_model(data, message, loads, capsys, monkeypatch):
+    import io
+
+    from model import ocr
+
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(data)))
+    assert ocr.main(["-"]) == 1 and loads == []
+    assert capsys.readouterr().err == f"snaptex ocr: -: {message}\n"
+
+
+def test_checked_stdin_is_still_there_to_be_read(monkeypatch):
+    import io
+
+    from model import ocr
+    from model.images import open_image_file
+
+    png = f.encode(f.equation())
+    monkeypatch.setattr("sys.stdin", io.TextIOWrapper(io.BytesIO(png)))
+    assert ocr.refused_inputs(["-"]) == {}
+    assert open_image_file("-").size == f.equation().size
+
+
 def test_bad_inputs_are_json_records_too(tmp_path, loads, capsys):
     from model import ocr
 
