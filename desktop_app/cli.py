@@ -32,16 +32,38 @@ subcommands:
 {table}
 
 With no subcommand, runs the tray app (`snaptex --capture` snips at once).
-`snaptex SUBCOMMAND --help` describes each one.
+`snaptex SUBCOMMAND --help` describes each one. Every command spells a setting the
+same way: --model, --device, --dtype, --threads, --format, --beams, --max-new-tokens,
+--seed-settings (the T5Gemma-2 tutorial's decoding).
+
+the app (snaptex [app] [OPTIONS]):
+
+{app_options}
+exit status (every command):
+{exit_codes}
 """
 
 
 def usage() -> str:
+    from model.exit_codes import EXIT_CODES
+
     width = max(map(len, SUBCOMMANDS))
     table = "\n".join(
         f"  {name:<{width}}  {help_}" for name, (_, help_) in SUBCOMMANDS.items()
     )
-    return USAGE.format(table=table)
+    codes = "\n".join(f"  {code:<4} {meaning}" for code, meaning in EXIT_CODES)
+    return USAGE.format(table=table, app_options=app_options(), exit_codes=codes)
+
+
+def app_options() -> str:
+    """The app's own flags and settings flags, from the parser the app uses."""
+    import argparse
+
+    from desktop_app.app import build_parser  # QtCore for the settings table, no widgets
+
+    parser = build_parser()
+    parser.usage, parser.description = argparse.SUPPRESS, None
+    return parser.format_help()
 
 
 def _resolve(target: str):

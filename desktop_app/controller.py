@@ -38,6 +38,7 @@ from desktop_app.ui.overlay import Overlay, OverlaySet, crop
 from desktop_app.ui.result_popup import ResultPopup
 from desktop_app.worker_client import WorkerClient
 from model.delimiters import wrap
+from model.options import InferenceOptions
 
 logger = logging.getLogger(__name__)
 
@@ -249,6 +250,8 @@ class Controller(QObject):
             self._set_phase(Phase.IDLE)
 
     def _options(self) -> dict[str, Any]:
+        if self.settings.get("seed_settings"):
+            return InferenceOptions.seed().to_dict()
         return {key: self.settings.get(key) for key in ("num_beams", "max_new_tokens")}
 
     def _on_result(self, request_id: str, message: dict[str, Any]) -> None:

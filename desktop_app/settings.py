@@ -12,7 +12,7 @@ from typing import Any
 from PySide6.QtCore import QObject, QSettings, Signal
 
 from desktop_app import APP_ID, __version__
-from model.delimiters import LABELS, Style
+from model.delimiters import CLI_NAMES, LABELS, Style
 from model.options import DEFAULT_BEAMS
 
 logger = logging.getLogger(__name__)
@@ -31,10 +31,24 @@ class Setting:
     maximum: int = 0
     is_path: bool = False
     cli: bool = True
+    # The flag's name where it differs from the key: every command spells one setting
+    # the same way (``--model``, ``--format``, ``--beams``), while stored keys stay put.
+    cli_name: str = ""
+    old_flags: tuple[str, ...] = ()  # earlier spellings, still accepted, not shown
+    # Extra words the flag accepts for a stored value (``--format inline`` = dollar).
+    cli_values: tuple[tuple[str, str], ...] = ()
+
+    def parse_flag(self, text: str) -> Any:
+        """A flag's text as the setting's type (argparse checks the choices after)."""
+        return self.type(dict(self.cli_values).get(text, text))
 
     @property
     def flag(self) -> str:
-        return "--" + self.key.replace("_", "-")
+        return "--" + (self.cli_name or self.key).replace("_", "-")
+
+    @property
+    def metavar(self) -> str:
+        return (self.cli_name or self.key).upper()
 
 
 def _default_threads() -> int:
@@ -50,6 +64,8 @@ SETTINGS: tuple[Setting, ...] = (
         "Model folder",
         "Folder with a saved model; empty uses the bundled model.",
         is_path=True,
+        cli_name="model",
+        old_flags=("--model-dir",),
     ),
     Setting(
         "device",
@@ -67,6 +83,9 @@ SETTINGS: tuple[Setting, ...] = (
         "Delimiters around the LaTeX copied to the clipboard.",
         choices=tuple(s.value for s in Style),
         choice_labels=tuple(LABELS[s] for s in Style),
+        cli_name="format",
+        old_flags=("--output-format",),
+        cli_values=tuple((name, style.value) for name, style in CLI_NAMES.items()),
     ),
     Setting(
         "num_beams",
@@ -76,6 +95,8 @@ SETTINGS: tuple[Setting, ...] = (
         "Beam search width: 1 is fastest; more beams are a little more accurate.",
         minimum=1,
         maximum=16,
+        cli_name="beams",
+        old_flags=("--num-beams",),
     ),
     Setting(
         "max_new_tokens",
@@ -85,6 +106,14 @@ SETTINGS: tuple[Setting, ...] = (
         "Longest LaTeX the model may produce, in tokens.",
         minimum=16,
         maximum=2048,
+    ),
+    Setting(
+        "seed_settings",
+        bool,
+        False,
+        "Tutorial decoding",
+        "Decode as the T5Gemma-2 tutorial does (3 beams, at most 100 tokens, "
+        "repetition penalty 1.2, no repeated 4-grams), in place of Beams and Max tokens.",
     ),
     Setting(
         "threads",
@@ -165,26 +194,20 @@ def coerce(setting: Setting, raw: Any) -> Any:
 
 def add_cli_flags(parser: argparse.ArgumentParser) -> None:
     """One optional flag per setting; a flag overrides the stored value for this run."""
+    group = parser.add_argument_group("settings (override the saved value for this run)")
     for s in SETTINGS:
         if not s.cli:
             continue
-        if s.type is bool:
-            parser.add_argument(
-                s.flag,
-                dest=s.key,
-                action=argparse.BooleanOptionalAction,
-                default=None,
-                help=s.help,
-            )
-        else:
-            parser.add_argument(
-                s.flag,
-                dest=s.key,
-                type=s.type,
-                default=None,
-                choices=s.choices or None,
-                help=s.help,
-            )
+        for flag, help_ in ((s.flag, s.help), *((old, argparse.SUPPRESS)
+                                                 for old in s.old_flags)):
+            if s.type is bool:
+                group.add_argument(flag, dest=s.key, action=argparse.BooleanOptionalAction,
+                                   default=None, help=help_)
+            else:
+                group.add_argument(flag, dest=s.key, default=None, help=help_,
+                                   type=s.parse_flag if s.cli_values else s.type,
+                                   choices=s.choices or None,
+                                   metavar=None if s.choices else s.metavar)
 
 
 def cli_overrides(args: argparse.Namespace) -> dict[str, Any]:

@@ -30,6 +30,7 @@ class PromptedAdapter:
     auto_class: str = "AutoModelForSeq2SeqLM"
     letterbox: float | None = 1.0
     anchor: str = "center"
+    preprocess: bool = True  # snaptex.json's input.preprocess (see prepares_snips)
 
     def inputs(
         self, processor, images: list[Image.Image], prompt: str
@@ -42,6 +43,10 @@ class PromptedAdapter:
             return_tensors="pt",
             padding=True,
         )
+
+    def echo_prompt(self, prompt: str) -> str | None:
+        """The prompt the clean-up removes when the model echoes it."""
+        return prompt
 
     def check(self, model, processor) -> None:
         """The checks that catch a mismatched processor before it produces garbage."""
@@ -71,6 +76,7 @@ class PixelAdapter:
     auto_class: str = "AutoModelForImageTextToText"
     letterbox: float | None = None  # its image processor keeps the aspect ratio
     anchor: str = "center"
+    preprocess: bool = True
 
     def inputs(
         self, processor, images: list[Image.Image], prompt: str
@@ -79,6 +85,9 @@ class PixelAdapter:
             images = [letterbox(image, self.letterbox, anchor=self.anchor) for image in images]
         image_processor = getattr(processor, "image_processor", processor)
         return dict(image_processor(images=images, return_tensors="pt"))
+
+    def echo_prompt(self, prompt: str) -> str | None:
+        return None  # never sees a prompt, so never echoes one
 
     def check(self, model, processor) -> None:
         if getattr(processor, "tokenizer", None) is None:
@@ -104,4 +113,21 @@ def adapter_for(model_type: str, input_hints: dict[str, Any] | None = None):
             raise ModelLoadError(f"snaptex.json: input.anchor must be one of "
                                  f"{', '.join(ANCHORS)}, not {input_hints['anchor']!r}")
         adapter = replace(adapter, anchor=input_hints["anchor"])
+    if input_hints and input_hints.get("preprocess") is not None:
+        if not isinstance(input_hints["preprocess"], bool):
+            raise ModelLoadError("snaptex.json: input.preprocess must be true or false, "
+                                 f"not {input_hints['preprocess']!r}")
+        adapter = replace(adapter, preprocess=input_hints["preprocess"])
     return adapter
+
+
+def prepares_snips(adapter, options) -> bool:
+    """Whether snips go through ``model.preprocess.prepare`` (flatten, invert, crop).
+
+    An explicit ``options.preprocess`` wins; None follows the model folder: a model
+    trained on raw images (``"input": {"preprocess": false}``, such as a T5Gemma-2
+    fine-tune made by the tutorial's recipe) must see the pixels it was trained on.
+    """
+    if options.preprocess is not None:
+        return bool(options.preprocess)
+    return adapter.preprocess

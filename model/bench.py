@@ -18,7 +18,9 @@ import time
 from pathlib import Path
 
 from model import protocol
-from model.options import DEFAULT_BEAMS
+from model.decoding_flags import add_decoding_arguments, options_from_args
+from model.errors import SnapTexError
+from model.exit_codes import EXIT_INPUT_FAILED, EXIT_OK, EXIT_USAGE
 from model.worker_process import REPO, WorkerProcess
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
@@ -32,9 +34,28 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(rank, len(ordered)) - 1]
 
 
-def images_from_folder(folder: Path, limit: int) -> list[tuple[str, bytes]]:
+def images_from_folder(folder: Path, limit: int) -> tuple[list[tuple[str, bytes]], int]:
+    """The folder's first ``limit`` images that pass the cheap check, and how many did
+    not (each reported on stderr now, before a worker starts)."""
+    from model.images import check_image_file
+
+    if not folder.is_dir():
+        raise UsageError(f"no such folder: {folder}")
     files = sorted(p for p in folder.iterdir() if p.suffix.lower() in IMAGE_SUFFIXES)
-    return [(p.name, p.read_bytes()) for p in files[:limit]]
+    images, refused = [], 0
+    for path in files[:limit]:
+        try:
+            check_image_file(str(path))
+        except SnapTexError as exc:
+            print(f"snaptex bench: {path}: {exc}", file=sys.stderr)
+            refused += 1
+            continue
+        images.append((path.name, path.read_bytes()))
+    return images, refused
+
+
+class UsageError(Exception):
+    """A bad flag, folder or model: nothing can be measured (exit status 2)."""
 
 
 def images_from_dataset(
@@ -65,9 +86,7 @@ def measure(
     cold = time.perf_counter() - worker.started
     if ready["state"] != "ready":
         worker.close()
-        raise SystemExit(
-            f"snaptex bench: the worker could not load the model: {ready.get('message')}"
-        )
+        raise UsageError(f"the worker could not load the model: {ready.get('message')}")
     latencies, tokens, failures = [], [], 0
     for index, (_, data) in enumerate(images):
         started = time.perf_counter()
@@ -99,7 +118,7 @@ def measure(
     }
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="snaptex bench",
         description=__doc__,
@@ -119,20 +138,22 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--limit", type=int, default=50, help="number of images (default 50)"
     )
-    parser.add_argument("--threads", type=int, default=2)
-    parser.add_argument("--device", default="cpu")
-    parser.add_argument("--beams", type=int, default=DEFAULT_BEAMS,
-                        help="default: the app's")
-    parser.add_argument("--max-new-tokens", type=int, default=512)
-    parser.add_argument("--ctc-weight", type=float, default=None,
-                        help="weight of CTC in the search (0: off; default: the model folder's)")
+    parser.add_argument("--threads", type=int, default=2,
+                        help="CPU threads of the worker (default 2)")
+    parser.add_argument("--device", default="cpu",
+                        help="auto, cpu (default: what a laptop has), cuda, cuda:N or mps")
+    add_decoding_arguments(parser)
     parser.add_argument("--json", action="store_true", help="print one JSON object")
     parser.add_argument(
         "--shape",
         action="store_true",
         help="run the T5Gemma-2 shape benchmark instead (model.shape_bench)",
     )
-    return parser.parse_known_args(argv)
+    return parser
+
+
+def parse_args(argv: list[str] | None) -> tuple[argparse.Namespace, list[str]]:
+    return build_parser().parse_known_args(argv)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -141,24 +162,34 @@ def main(argv: list[str] | None = None) -> int:
         from model import shape_bench
 
         return int(shape_bench.main(rest) or 0)
+    try:
+        return run(args, rest)
+    except (UsageError, SnapTexError, ValueError) as exc:
+        print(f"snaptex bench: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+
+
+def run(args: argparse.Namespace, rest: list[str]) -> int:
     if rest:
-        raise SystemExit(f"snaptex bench: unknown arguments {' '.join(rest)}")
+        raise UsageError(f"unknown arguments {' '.join(rest)}")
+    from model.loading import resolve_model
+
+    options = options_from_args(args).to_dict()  # checked before a worker starts
+    resolve_model(args.model)
+    refused = 0
     if args.images:
-        images = images_from_folder(args.images, args.limit)
+        images, refused = images_from_folder(args.images, args.limit)
     else:
         images = images_from_dataset(args.data, args.split, args.limit)
     if not images:
-        raise SystemExit("snaptex bench: no images found")
-    options = {"num_beams": args.beams, "max_new_tokens": args.max_new_tokens}
-    if args.ctc_weight is not None:
-        options["ctc_weight"] = args.ctc_weight
+        raise UsageError("no images found")
     report = measure(args.model, images, args.threads, args.device, options)
     if args.json:
         print(json.dumps(report))
     else:
         for key, value in report.items():
             print(f"{key:>16}: {value}")
-    return 0
+    return EXIT_INPUT_FAILED if report["failures"] or refused else EXIT_OK
 
 
 if __name__ == "__main__":

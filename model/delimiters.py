@@ -27,13 +27,16 @@ LABELS: dict[Style, str] = {
     Style.EQUATION: "equation*",
 }
 
-# ``snaptex ocr --format`` names (short words for a shell) onto the same styles.
+# ``--format`` names (short words for a shell) onto the same styles. Every command
+# takes all of them: the stored values (dollar, bracket) and the words (inline, display).
 CLI_NAMES: dict[str, Style] = {
     "raw": Style.RAW,
     "inline": Style.INLINE_DOLLAR,
     "paren": Style.INLINE_PAREN,
     "display": Style.DISPLAY_BRACKET,
     "equation": Style.EQUATION,
+    "dollar": Style.INLINE_DOLLAR,
+    "bracket": Style.DISPLAY_BRACKET,
 }
 
 _DELIMITERS: dict[Style, tuple[str, str]] = {

@@ -94,13 +94,43 @@ def open_image_file(path: str) -> Image.Image:
     if path == "-":
         return open_image_bytes(sys.stdin.buffer.read())
     file = Path(path)
+    _check_path(file, path)
+    return open_image_bytes(file.read_bytes())
+
+
+def check_image_file(path: str) -> None:
+    """Raise what :func:`open_image_file` would raise for ``path`` as far as the file
+    and its header tell, without decoding the pixels (milliseconds, no model): commands
+    refuse bad inputs before they load a model. ``-`` (stdin) cannot be checked twice."""
+    from pathlib import Path
+
+    if path == "-":
+        return
+    file = Path(path)
+    _check_path(file, path)
+    if file.stat().st_size == 0:
+        raise BadImageError("the image is empty (0 bytes)")
+    with file.open("rb") as stream:
+        data = stream.read()
+    image = _open(data)
+    width, height = image.size
+    if width * height > MAX_PIXELS:
+        raise TooLargeError(
+            f"the image is {width}x{height} pixels; the limit is {MAX_PIXELS // 10**6} Mpx"
+        )
+    try:
+        image.verify()  # chunk structure and checksums, not the pixels
+    except (OSError, ValueError, SyntaxError) as exc:
+        raise BadImageError(f"the image data is damaged or truncated ({exc})") from None
+
+
+def _check_path(file, path: str) -> None:
     if not file.exists():
         raise BadImageError(f"no such file: {path}")
     if file.is_dir():
         raise BadImageError(f"is a directory, not an image: {path}")
     if file.stat().st_size > MAX_FILE_BYTES:
         raise TooLargeError(f"the image file {path} is larger than 50 MiB")
-    return open_image_bytes(file.read_bytes())
 
 
 def formula_image(width: int = 420, height: int = 90) -> Image.Image:

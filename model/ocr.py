@@ -11,7 +11,8 @@ import time
 
 from model import delimiters
 from model.errors import SnapTexError
-from model.options import DEFAULT_BEAMS, InferenceOptions
+from model.exit_codes import EXIT_INPUT_FAILED, EXIT_OK, EXIT_USAGE
+from model.options import InferenceOptions
 
 logger = logging.getLogger(__name__)
 
@@ -22,15 +23,19 @@ def wrap(latex: str, fmt: str) -> str:
     return delimiters.wrap(latex, delimiters.CLI_NAMES[fmt])
 
 
-def parse_args(argv: list[str] | None) -> argparse.Namespace:
+def build_parser() -> argparse.ArgumentParser:
+    from model.decoding_flags import add_decoding_arguments
     from model.loading import add_model_arguments
 
     parser = argparse.ArgumentParser(
         prog="snaptex ocr",
         description="Print the LaTeX of each equation image. Use - to read one image "
-        "from stdin. Exit status 1 when any input failed.",
+        "from stdin. Inputs are checked before the model loads; a bad one is reported "
+        "at once and the others are still read.",
+        epilog="exit status: 0 all read, 1 some input failed, 2 usage error or the "
+        "model could not be loaded",
     )
-    parser.add_argument("images", nargs="+", metavar="IMAGE", help="image files, or -")
+    parser.add_argument("images", nargs="*", metavar="IMAGE", help="image files, or -")
     add_model_arguments(parser)
     parser.add_argument(
         "--format",
@@ -43,39 +48,55 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
         action="store_true",
         help="one JSON object per line: file, latex, seconds, ... or file, error",
     )
+    add_decoding_arguments(parser)
     parser.add_argument(
-        "--beams", type=int, default=DEFAULT_BEAMS,
-        help=f"beam width (default {DEFAULT_BEAMS}; 1 is greedy, fastest)"
-    )
-    parser.add_argument(
-        "--seed-settings",
+        "--print-settings",
         action="store_true",
-        help="the tutorial's decoding: 4 beams, repetition penalty 1.2, "
-        "no-repeat 8-grams",
-    )
-    parser.add_argument("--max-new-tokens", type=int, default=512)
-    parser.add_argument(
-        "--no-preprocess",
-        action="store_true",
-        help="skip flatten/invert/crop (for images already like training data)",
+        help="print the effective generation and pre-processing settings as one JSON "
+        "object (read from the model folder's snaptex.json, no weights loaded) and exit",
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log to stderr")
-    return parser.parse_args(argv)
+    return parser
+
+
+def parse_args(argv: list[str] | None) -> argparse.Namespace:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not args.images and not args.print_settings:
+        parser.error("give at least one IMAGE (or - for stdin)")
+    return args
 
 
 def options_from(args: argparse.Namespace) -> InferenceOptions:
-    base = (
-        InferenceOptions.seed()
-        if args.seed_settings
-        else InferenceOptions(num_beams=args.beams)
-    )
-    return InferenceOptions.from_dict(
-        {
-            **base.to_dict(),
-            "max_new_tokens": args.max_new_tokens,
-            "preprocess": not args.no_preprocess,
-        }
-    )
+    from model.decoding_flags import options_from_args
+
+    return options_from_args(args)
+
+
+def refused_inputs(paths: list[str]) -> dict[str, dict]:
+    """The error record of every input that is refused before any model loads."""
+    from model.images import check_image_file, open_image_bytes
+
+    refused = {}
+    for path in paths:
+        try:
+            if path == "-":
+                open_image_bytes(replay_stdin())
+            else:
+                check_image_file(path)
+        except SnapTexError as exc:
+            refused[path] = {"file": path, "error": str(exc), "code": exc.code.value}
+    return refused
+
+
+def replay_stdin() -> bytes:
+    """Read stdin now, to check it before the model loads, and leave the same bytes
+    for the read that recognises them (a pipe can be read only once)."""
+    import io
+
+    data = sys.stdin.buffer.read()
+    sys.stdin = io.TextIOWrapper(io.BytesIO(data))
+    return data
 
 
 def run_one(recognizer, path: str, options: InferenceOptions, fmt: str) -> dict:
@@ -115,18 +136,34 @@ def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
     try:
         options = options_from(args)
+        if args.print_settings:
+            from model.decoding_flags import effective_settings
+
+            print(json.dumps(effective_settings(args.model, options), indent=2))
+            return EXIT_OK
+    except (SnapTexError, ValueError) as exc:
+        print(f"snaptex ocr: {exc}", file=sys.stderr)
+        return EXIT_USAGE
+    # Bad inputs are refused now, in milliseconds; only good ones wait for the model.
+    refused = refused_inputs(args.images)
+    for record in refused.values():
+        emit(record, args.json)
+    todo = [path for path in args.images if path not in refused]
+    if not todo:
+        return EXIT_INPUT_FAILED
+    try:
         from model.loading import load_recognizer
 
         recognizer = load_recognizer(args.model, args.device, args.dtype, args.threads)
     except (SnapTexError, ValueError) as exc:
         print(f"snaptex ocr: {exc}", file=sys.stderr)
-        return 2
-    failed = 0
-    for path in args.images:
+        return EXIT_USAGE
+    failed = len(refused)
+    for path in todo:
         record = run_one(recognizer, path, options, args.format)
         failed += "error" in record
         emit(record, args.json)
-    return 1 if failed else 0
+    return EXIT_INPUT_FAILED if failed else EXIT_OK
 
 
 if __name__ == "__main__":

@@ -13,13 +13,23 @@ from typing import Any
 # Beam width everyone gets unless they choose. Beams end many of the bundled model's loops
 # (\hspace{.5cm} ten times over); with CTC in the search, 5 beams beat 3 on all three
 # samples of im2latex test measured in session 12 (1,100 images, bf16 and fp32) for
-# ~5-10 % more time; see ADR-004 in the README (snaptex eval --num-beams 3 vs 5).
+# ~5-10 % more time; see ADR-004 in the README (snaptex eval --beams 3 vs 5).
 DEFAULT_BEAMS = 5
 
 # The seed tutorial's prompt, verbatim: T5Gemma-2 fine-tunes expect exactly this.
 SEED_PROMPT = (
     "<start_of_image> Convert this equation image to LaTeX. Output only LaTeX."
 )
+
+
+# The tutorial's ``generate`` call; do_sample=False and early_stopping=True are what
+# InferenceOptions.generation_kwargs always passes for beam search.
+SEED_DECODING = {
+    "max_new_tokens": 100,
+    "num_beams": 3,
+    "repetition_penalty": 1.2,
+    "no_repeat_ngram_size": 4,
+}
 
 
 def check_ctc_weight(weight: float, what: str = "ctc_weight") -> None:
@@ -38,7 +48,9 @@ class InferenceOptions:
     no_repeat_ngram_size: int = 0
     length_penalty: float = 1.0
     prompt: str = SEED_PROMPT
-    preprocess: bool = True  # flatten/invert/crop/upscale real snips
+    # Flatten/invert/crop/upscale real snips. None: what the model folder's snaptex.json
+    # says (``input.preprocess``; on when it says nothing); an explicit value wins.
+    preprocess: bool | None = None
     # Weight of the encoder's CTC head in the search (joint CTC/attention decoding,
     # model/ctc_prefix.py); None: what the model folder's snaptex.json says (off for
     # models trained without a CTC encoder loss); 0: attention alone.
@@ -46,8 +58,23 @@ class InferenceOptions:
 
     @classmethod
     def seed(cls) -> InferenceOptions:
-        """The tutorial's generation settings (beam search with repetition penalties)."""
-        return cls(num_beams=4, repetition_penalty=1.2, no_repeat_ngram_size=8)
+        """The tutorial's generation settings, verbatim: ``max_new_tokens=100,
+        do_sample=False, num_beams=3, repetition_penalty=1.2, no_repeat_ngram_size=4,
+        early_stopping=True`` (sampling is always off and beam search always stops
+        early here, see :meth:`generation_kwargs`)."""
+        return cls(**SEED_DECODING)
+
+    def generation_kwargs(self) -> dict[str, Any]:
+        """These options as ``generate`` / ``GenerationConfig`` keyword arguments."""
+        return {
+            "max_new_tokens": int(self.max_new_tokens),
+            "num_beams": int(self.num_beams),
+            "do_sample": False,
+            "early_stopping": int(self.num_beams) > 1,
+            "repetition_penalty": float(self.repetition_penalty),
+            "no_repeat_ngram_size": int(self.no_repeat_ngram_size),
+            "length_penalty": float(self.length_penalty),
+        }
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> InferenceOptions:
@@ -71,6 +98,8 @@ class InferenceOptions:
             raise ValueError("length_penalty must be a finite number")
         if self.ctc_weight is not None:
             check_ctc_weight(float(self.ctc_weight))
+        if self.preprocess not in (None, True, False):
+            raise ValueError("preprocess must be true, false or null")
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)

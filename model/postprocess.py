@@ -105,7 +105,10 @@ def _is_script_char(token: str) -> bool:
 
 
 def strip_special(text: str, prompt: str | None = None) -> str:
-    """Drop special tokens, control characters and an echoed prompt."""
+    """Drop special tokens, control characters and an echoed prompt.
+
+    ``prompt`` is given for prompted models only (``PromptedAdapter.echo_prompt``).
+    """
     text = SPECIAL_TOKEN_RE.sub(" ", text)
     # Byte-fallback decoding of an undertrained model can yield control characters
     # and U+FFFD; neither is ever part of LaTeX someone pastes.
@@ -114,7 +117,12 @@ def strip_special(text: str, prompt: str | None = None) -> str:
         bare = SPECIAL_TOKEN_RE.sub("", prompt).strip()
         if bare and text.lstrip().startswith(bare):
             text = text.lstrip()[len(bare) :]
-    return strip_edges(ECHO_RE.sub("", text))
+    text = ECHO_RE.sub("", text)
+    if prompt:
+        # The tutorial's clean-up for prompted (T5Gemma-2) models: after the echo, a
+        # leading "." (the echoed prompt's full stop, or a stray one) goes too.
+        text = text.strip().removeprefix(".")
+    return strip_edges(text)
 
 
 def _is_junk(char: str) -> bool:

@@ -9,6 +9,7 @@ from collections.abc import Callable, Sequence
 
 from PIL import Image
 
+from model.adapters import prepares_snips
 from model.ctc_head import frame_log_probs, reading_order_states
 from model.errors import CancelledError
 from model.options import InferenceOptions, Prediction
@@ -76,9 +77,8 @@ class Recognizer:
     ) -> list[Prediction]:
         options = options or InferenceOptions()
         t0 = time.perf_counter()
-        pixels = [
-            prepare(im) if options.preprocess else im.convert("RGB") for im in images
-        ]
+        preprocess = prepares_snips(self.adapter, options)
+        pixels = [prepare(im) if preprocess else im.convert("RGB") for im in images]
         inputs = self.adapter.inputs(self.processor, pixels, options.prompt)
         inputs = {k: v.to(self.model.device) for k, v in inputs.items()}
         if "pixel_values" in inputs:
@@ -134,13 +134,7 @@ class Recognizer:
         for confidences that no processor has touched."""
         return self.model.generate(
             **inputs,
-            num_beams=options.num_beams,
-            max_new_tokens=options.max_new_tokens,
-            repetition_penalty=options.repetition_penalty,
-            no_repeat_ngram_size=options.no_repeat_ngram_size,
-            length_penalty=options.length_penalty,
-            do_sample=False,
-            early_stopping=options.num_beams > 1,
+            **options.generation_kwargs(),  # what --print-settings shows
             stopping_criteria=_stop_criteria(should_stop),
             logits_processor=logits_processor,
             output_logits=True,
@@ -155,7 +149,7 @@ class Recognizer:
         per_image = {k: round(v / count, 2) for k, v in timings.items()}
         predictions = []
         for text, row, confidence in zip(texts, sequences.tolist(), confidences, strict=True):
-            cleaned = clean_latex_report(text, options.prompt)
+            cleaned = clean_latex_report(text, self.adapter.echo_prompt(options.prompt))
             predictions.append(
                 Prediction(
                     latex=cleaned.latex,

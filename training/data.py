@@ -235,12 +235,21 @@ def pair_folder_dataset(folder: Path):
     """``name.png`` + ``name.tex`` (or ``.txt``) pairs as a data set, sorted by name."""
     from datasets import Dataset, Image
 
+    from model.errors import SnapTexError
+    from model.images import check_image_file
+
     images, texts = [], []
     for image in sorted(folder.iterdir()):
         label = _label_file(image) if image.suffix.lower() in IMAGE_SUFFIXES else None
-        if label is not None:
-            images.append(str(image))
-            texts.append(label.read_text(encoding="utf-8").strip())
+        if label is None:
+            continue
+        try:  # a bad file is refused here, not as a traceback in the middle of a run
+            check_image_file(str(image))
+        except SnapTexError as exc:
+            logger.warning("%s: %s (skipped)", image, exc)
+            continue
+        images.append(str(image))
+        texts.append(label.read_text(encoding="utf-8").strip())
     logger.info("%s: %d image/LaTeX pairs", folder, len(images))
     dataset = Dataset.from_dict({"image": images, "text": texts})
     return dataset.cast_column("image", Image())

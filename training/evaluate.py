@@ -9,6 +9,7 @@ Examples::
 
     snaptex eval --model runs/t5gemma2-a100 --limit 200
     snaptex eval --compare model/bundled runs/my-run --split validation --limit 100
+    snaptex eval --model runs/t5gemma2-a100 --seed-settings --limit 200   # as the tutorial
 """
 
 from __future__ import annotations
@@ -23,8 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from model.decoding_flags import add_decoding_arguments, options_from_args
 from model.errors import SnapTexError
-from model.options import DEFAULT_BEAMS
+from model.exit_codes import EXIT_INPUT_FAILED, EXIT_OK
 from training.data import describe_location, load_split, select_rows
 from training.metrics import (
     edit_distance,
@@ -37,6 +39,8 @@ from training.recipe import DataSource, RecipeError
 logger = logging.getLogger(__name__)
 
 DEFAULT_DATA = "../shared/data/im2latex-100k"
+# Below the app's 512: im2latex labels fit, and a looping model costs half the time.
+DEFAULT_MAX_NEW_TOKENS = 256
 
 
 @dataclass(frozen=True)
@@ -79,29 +83,10 @@ def build_parser() -> argparse.ArgumentParser:
     )
     add("--image-column", default="image")
     add("--text-column", default="text")
-    add("--device", default="auto", help="auto, cpu, cuda or mps")
-    add("--dtype", default="auto", help="auto, float32, bfloat16 or float16")
-    add("--threads", type=int, help="CPU threads for inference")
-    add("--num-beams", type=int, default=DEFAULT_BEAMS, help="default: the app's")
-    add("--max-new-tokens", type=int, default=256)
-    add(
-        "--length-penalty",
-        type=float,
-        default=1.0,
-        help="beam search's length exponent: > 1 favours longer outputs (default 1.0)",
-    )
-    add(
-        "--ctc-weight",
-        type=float,
-        default=None,
-        help="weight of CTC in choosing among the beams (0: off; default: what the "
-        "model folder's snaptex.json says)",
-    )
-    add(
-        "--no-preprocess",
-        action="store_true",
-        help="skip the app's snip pre-processing (crop, invert, upscale)",
-    )
+    add("--device", default="auto", help="auto (default), cpu, cuda, cuda:N or mps")
+    add("--dtype", default="auto", help="auto (default), float32, bfloat16, float16")
+    add("--threads", type=int, help="CPU threads (default: physical cores)")
+    add_decoding_arguments(parser, max_new_tokens=DEFAULT_MAX_NEW_TOKENS)
     add(
         "--worst",
         type=int,
@@ -125,20 +110,20 @@ def load_examples(args: argparse.Namespace):
 
 
 def inference_options(args: argparse.Namespace):
-    from model.options import InferenceOptions
-
-    options = InferenceOptions(
-        num_beams=args.num_beams,
-        max_new_tokens=args.max_new_tokens,
-        length_penalty=args.length_penalty,
-        ctc_weight=args.ctc_weight,
-        preprocess=not args.no_preprocess,
-    )
+    """The decoding flags, shared with ``snaptex ocr`` (model/decoding_flags.py)."""
     try:
-        options.validate()
+        return options_from_args(args)
     except ValueError as exc:
         raise RecipeError(str(exc)) from None
-    return options
+
+
+def check_models(models: list[str | None]) -> None:
+    """Every model named exists before the first one loads (a typo in the second of
+    ``--compare`` must not cost the first one's whole evaluation)."""
+    from model.loading import resolve_model
+
+    for model in models:
+        resolve_model(model)
 
 
 def run_model(recognizer, dataset, options) -> list[Example]:
@@ -262,10 +247,11 @@ def table(reports: list[dict[str, Any]]) -> str:
 
 def run(args: argparse.Namespace) -> int:
     options = inference_options(args)
+    models = args.compare or [args.model]
+    check_models(models)
     dataset = load_examples(args)
     if len(dataset) == 0:
         raise RecipeError(f"split {args.split!r} of {args.data} has no examples")
-    models = args.compare or [args.model]
     reports = [evaluate_model(m, dataset, options, args) for m in models]
     document = {
         "data": {
@@ -294,7 +280,10 @@ def run(args: argparse.Namespace) -> int:
             f"second better {wins['second_better']}, ties {wins['ties']}"
         )
     print(f"report: {output}")
-    return 0
+    failures = sum(report["failures"] for report in reports)
+    if failures:
+        print(f"{failures} examples could not be read (scored as empty)", file=sys.stderr)
+    return EXIT_INPUT_FAILED if failures else EXIT_OK
 
 
 def main(argv: list[str] | None = None) -> int:

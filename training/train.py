@@ -182,8 +182,17 @@ def load_pretrained_from(recipe: Recipe):
         )
     except (OSError, ValueError) as exc:
         first = (str(exc).strip().splitlines() or ["?"])[0]
-        raise RecipeError(f"cannot load model {recipe.model}: {first}") from None
+        raise RecipeError(f"cannot load model {recipe.model}: {first}"
+                          f"{gated_hint(str(exc), str(recipe.model))}") from None
     return model, processor
+
+
+def gated_hint(message: str, model: str) -> str:
+    """How to get gated weights (Gemma's licence), when that is what failed."""
+    if "gated" not in message.lower() and "401" not in message:
+        return ""
+    return (f" (the weights are gated: accept the licence once at "
+            f"https://huggingface.co/{model}, then `huggingface-cli login` or set HF_TOKEN)")
 
 
 def ensure_pad_token(model, processor, pad_token: str) -> None:
@@ -264,6 +273,21 @@ def set_determinism(recipe: Recipe, device: str) -> None:
     if recipe.tf32 and device == "cuda":
         torch.backends.cuda.matmul.allow_tf32 = True
         torch.backends.cudnn.allow_tf32 = True
+
+
+def model_and_data(recipe: Recipe, training_args):
+    """Steps 4 and 5, the main process first: it alone builds ``<output>/init`` (a
+    recipe's ``build`` hook) and fills the download and data-set caches, which the other
+    processes of a torchrun/accelerate run then read instead of racing to write.
+
+    One main process for all nodes unless ``save_on_each_node`` says that nodes do not
+    share a file system.
+    """
+    with training_args.main_process_first(local=training_args.save_on_each_node,
+                                          desc="building the model and loading data"):
+        model, processor = load_model_and_processor(recipe)
+        train, evaluation = load_train_eval(recipe)
+    return model, processor, train, evaluation
 
 
 def make_trainer(recipe, model, processor, train, evaluation, args):
@@ -366,13 +390,13 @@ def run(args: argparse.Namespace) -> int:
     logger.info("recipe %s on %s from %s", recipe.name, device, recipe.init_source)
     # 3. Seed and TF32.
     set_determinism(recipe, device)
-    # 4. Model and processor (pad token added only when missing; freezing).
-    model, processor = load_model_and_processor(recipe)
-    # 5. Data: shuffle(seed).select(range(rows)) per source, then mixed.
-    train, evaluation = load_train_eval(recipe)
-    # 6. Seq2SeqTrainingArguments and the trainer with the recipe's collator.
+    # The training arguments now: they know the processes of a distributed run.
     output_dir = output_dir_of(recipe)
     training_args = training_arguments(recipe, device, output_dir)
+    # 4. Model and processor (pad token added only when missing; freezing).
+    # 5. Data: shuffle(seed).select(range(rows)) per source, then mixed.
+    model, processor, train, evaluation = model_and_data(recipe, training_args)
+    # 6. The trainer with the recipe's collator.
     trainer = make_trainer(recipe, model, processor, train, evaluation, training_args)
     if trainer.is_world_process_zero():
         write_launch(output_dir, training_args)

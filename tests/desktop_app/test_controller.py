@@ -11,6 +11,7 @@ from desktop_app.controller import Controller, Phase, user_message
 from desktop_app.history import History
 from desktop_app.ui.result_popup import ResultPopup
 from desktop_app.worker_client import WorkerClient
+from model.options import InferenceOptions
 from model.protocol import WorkerState
 
 
@@ -83,6 +84,15 @@ def snip(controller, qtbot, start=(100, 100), end=(300, 180)):
     window = controller.overlays.windows[0]
     qtbot.mousePress(window, Qt.MouseButton.LeftButton, pos=QPoint(*start))
     qtbot.mouseRelease(window, Qt.MouseButton.LeftButton, pos=QPoint(*end))
+
+
+def test_tutorial_decoding_setting_sends_the_tutorials_options(parts, qtbot, settings):
+    controller, worker, *_ = parts
+    settings.set("seed_settings", True)
+    snip(controller, qtbot)
+    _, _, options = worker.sent[0]
+    assert InferenceOptions.from_dict(options) == InferenceOptions.seed()
+    assert (options["num_beams"], options["max_new_tokens"]) == (3, 100)
 
 
 def test_snip_recognise_copy_remember(parts, qtbot, settings):

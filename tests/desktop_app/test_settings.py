@@ -116,3 +116,31 @@ def test_dialog_has_one_field_per_setting_and_saves(settings, qtbot):
     assert settings.get("output_format") == "bracket"
     assert settings.get("model_dir") == "/models/mine"
     assert field_value(dialog.fields["device"]) == "auto"
+
+
+@pytest.mark.parametrize(("argv", "expected"), [
+    (["--model", "/m", "--format", "bracket", "--beams", "3"],
+     {"model_dir": "/m", "output_format": "bracket", "num_beams": 3}),
+    # The words snaptex ocr uses for the same styles.
+    (["--format", "inline"], {"output_format": "dollar"}),
+    (["--format", "display"], {"output_format": "bracket"}),
+    # Old spellings still work.
+    (["--model-dir", "/m", "--output-format", "paren", "--num-beams", "2"],
+     {"model_dir": "/m", "output_format": "paren", "num_beams": 2}),
+    (["--seed-settings", "--max-new-tokens", "64"],
+     {"seed_settings": True, "max_new_tokens": 64}),
+])
+def test_flags_share_the_commands_vocabulary(argv, expected):
+    parser = argparse.ArgumentParser()
+    add_cli_flags(parser)
+    assert cli_overrides(parser.parse_args(argv)) == expected
+
+
+def test_help_shows_the_common_spellings_only():
+    parser = argparse.ArgumentParser()
+    add_cli_flags(parser)
+    text = parser.format_help()
+    for flag in ("--model MODEL", "--format", "--beams BEAMS", "--seed-settings"):
+        assert flag in text
+    for old in ("--model-dir", "--output-format", "--num-beams"):
+        assert old not in text

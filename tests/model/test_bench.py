@@ -32,3 +32,38 @@ def test_bench_reports_figures(tiny_model_dir, tmp_path):
     assert report["images"] == 3 and report["failures"] == 0
     assert report["cold_start_s"] > 0 and report["latency_p95_s"] >= report["latency_p50_s"] > 0
     assert report["peak_rss_mb"] > 50
+
+
+@pytest.fixture
+def no_worker(monkeypatch):
+    """Fails the test if a worker (and so a model) is started."""
+    def measure(*args, **kwargs):
+        raise AssertionError("a worker was started")
+
+    monkeypatch.setattr("model.bench.measure", measure)
+
+
+def test_a_folder_of_bad_images_never_starts_a_worker(tmp_path, no_worker, capsys):
+    from model import bench
+
+    (tmp_path / "empty.png").write_bytes(b"")
+    (tmp_path / "notes.png").write_text("not an image")
+    assert bench.main(["--images", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{tmp_path / 'empty.png'}: the image is empty (0 bytes)" in err
+    assert f"{tmp_path / 'notes.png'}: not an image file (unrecognised format)" in err
+    assert "no images found" in err
+
+
+@pytest.mark.parametrize("argv", [
+    ["--images", "/no/such/folder"],
+    ["--model", "/no/such/model"],
+    ["--beams", "0"],
+    ["--unknown-flag"],
+])
+def test_usage_errors_are_refused_before_a_worker_starts(argv, tmp_path, no_worker, capsys):
+    from model import bench
+
+    (tmp_path / "eq.png").write_bytes(f.encode(f.equation()))
+    assert bench.main(["--images", str(tmp_path), *argv]) == 2
+    assert capsys.readouterr().err.startswith("snaptex bench: ")

@@ -5,7 +5,7 @@ import pytest
 from PIL import Image
 
 from model.errors import BadImageError, TooLargeError
-from model.images import open_image_bytes, open_image_file
+from model.images import check_image_file, open_image_bytes, open_image_file
 from model.preprocess import prepare
 
 
@@ -50,3 +50,25 @@ def test_missing_file_and_directory(tmp_path):
         open_image_file(str(tmp_path / "nope.png"))
     with pytest.raises(BadImageError, match="directory"):
         open_image_file(str(tmp_path))
+
+
+@pytest.mark.parametrize(("data", "error", "words"), [
+    (b"", BadImageError, "empty"),
+    (b"hello, not an image", BadImageError, "not an image"),
+    (f.truncated_png(), BadImageError, "truncated"),
+    (f.png_header_only(30000, 30000), TooLargeError, "too many pixels"),
+    (f.png_header_only(9000, 9000), TooLargeError, "limit"),
+])
+def test_the_cheap_check_refuses_what_decoding_would(data, error, words, tmp_path):
+    path = tmp_path / "in.png"
+    path.write_bytes(data)
+    with pytest.raises(error, match=words):
+        check_image_file(str(path))
+
+
+@pytest.mark.parametrize("data", [f.encode(f.equation()), f.sixteen_bit(), f.cmyk_jpeg(),
+                                  f.animated_gif(), f.transparent_png()])
+def test_the_cheap_check_passes_real_images(data, tmp_path):
+    path = tmp_path / "in.img"
+    path.write_bytes(data)
+    check_image_file(str(path))

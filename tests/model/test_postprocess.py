@@ -49,6 +49,29 @@ def test_strip_special(raw, expected):
     assert strip_special(raw, SEED_PROMPT) == expected
 
 
+# Decoded T5Gemma-2 outputs shaped like the tutorial's: the prompt echoed, sometimes
+# with <start_of_image>, then the full stop the tutorial's clean-up drops.
+@pytest.mark.parametrize(("raw", "expected"), [
+    ("<start_of_image> Convert this equation image to LaTeX. Output only LaTeX. . "
+     r"\frac{a}{b}", r"\frac{a}{b}"),
+    (r"Convert this equation image to LaTeX. Output only LaTeX. . x^{2}+1", "x^{2}+1"),
+    (r"Convert this equation image to LaTeX. Output only LaTeX.. \alpha", r"\alpha"),
+    (r". \sum_{i=1}^{n} i", r"\sum_{i=1}^{n} i"),  # no echo, the stray stop alone
+    (r"<start_of_image>. E=mc^{2}", "E=mc^{2}"),
+    (r"\frac{a}{b}.", r"\frac{a}{b}."),  # a trailing full stop is content
+    (r"\ldots+x_{n}", r"\ldots+x_{n}"),
+])
+def test_tutorial_echo_clean_up(raw, expected):
+    assert strip_special(raw, SEED_PROMPT) == expected
+    assert clean_latex(raw, SEED_PROMPT) == clean_latex(expected)
+
+
+@pytest.mark.parametrize("raw", [". 5", r".\quad x"])
+def test_leading_full_stop_is_kept_without_a_prompt(raw):
+    # Pixel-only models get no prompt (PixelAdapter.echo_prompt), so nothing is dropped.
+    assert strip_special(raw).startswith(".")
+
+
 @pytest.mark.parametrize(("raw", "expected"), [
     ("  x \n", "x"),
     ("a\\ ", "a"),  # a control space, not "a\\" (a bare backslash)
