@@ -20,6 +20,7 @@ class FakeWorker(QObject):
     state_changed = Signal(str, str)
     result_ready = Signal(str, dict)
     request_failed = Signal(str, str, str)
+    check_ready = Signal(str, dict)
 
     def __init__(self):
         super().__init__()
