@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import logging
 
-from PySide6.QtCore import QSize, Qt, Signal
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
 from PySide6.QtGui import QBrush, QColor, QFontMetrics, QIcon, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
@@ -73,8 +73,11 @@ class HistoryWindow(QDialog):
         self.list.setIconSize(ICON_SIZE)
         self.list.setAlternatingRowColors(True)
         # itemActivated alone: it fires on a double-click (or a single click where the
-        # style says so) and on Enter; itemDoubleClicked as well would copy twice.
+        # style says so); itemDoubleClicked as well would copy twice. Enter is taken
+        # by the event filter, since the list passes it on to the dialog's default
+        # button after activating the item: another double copy.
         self.list.itemActivated.connect(self._copy_item)
+        self.list.installEventFilter(self)
         buttons = QHBoxLayout()
         buttons.addWidget(QPushButton("Delete", clicked=self._delete_selected))
         buttons.addStretch()
@@ -97,6 +100,16 @@ class HistoryWindow(QDialog):
         self.show()
         self.raise_()
         self.activateWindow()
+
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self.list
+            and event.type() == QEvent.Type.KeyPress
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        ):
+            self._copy_selected()
+            return True
+        return super().eventFilter(watched, event)
 
     def hideEvent(self, event) -> None:
         self._search_timer.stop()  # no queries against a store that may be closing
