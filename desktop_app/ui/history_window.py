@@ -36,21 +36,24 @@ FLAGGED_BACKGROUND = "#fff7e6"
 
 
 def _thumbnail_icon(png: bytes) -> QIcon:
-    """The thumbnail centred on a fixed-size canvas, so the LaTeX column lines up."""
-    image = QImage.fromData(png).scaled(
-        ICON_SIZE,
-        Qt.AspectRatioMode.KeepAspectRatio,
-        Qt.TransformationMode.SmoothTransformation,
-    )
+    """The thumbnail centred on a fixed-size canvas, so the LaTeX column lines up
+    (an empty canvas where there is no thumbnail)."""
     canvas = QPixmap(ICON_SIZE)
     canvas.fill(Qt.GlobalColor.transparent)
-    painter = QPainter(canvas)
-    painter.drawImage(
-        (ICON_SIZE.width() - image.width()) // 2,
-        (ICON_SIZE.height() - image.height()) // 2,
-        image,
-    )
-    painter.end()
+    image = QImage.fromData(png)
+    if not image.isNull():
+        image = image.scaled(
+            ICON_SIZE,
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
+        painter = QPainter(canvas)
+        painter.drawImage(
+            (ICON_SIZE.width() - image.width()) // 2,
+            (ICON_SIZE.height() - image.height()) // 2,
+            image,
+        )
+        painter.end()
     return QIcon(canvas)
 
 
@@ -129,8 +132,8 @@ class HistoryWindow(QDialog):
         item.setToolTip(_tooltip(entry))
         if entry.needs_check:
             item.setBackground(QBrush(QColor(FLAGGED_BACKGROUND)))
-        if entry.thumbnail:
-            item.setIcon(_thumbnail_icon(entry.thumbnail))
+        # An empty canvas for entries without a thumbnail keeps the LaTeX aligned.
+        item.setIcon(_thumbnail_icon(entry.thumbnail or b""))
         return item
 
     def _entry_for(self, item: QListWidgetItem | None) -> Entry | None:

@@ -172,6 +172,7 @@ class ResultPopup(QWidget):
     def _build_result(self) -> QWidget:
         page = QWidget()
         self.preview = make_label("", "preview", centred=True, wrap=True)
+        self.snip_caption = make_label("Your snip", "muted")
         self.snip_view = make_label("", "snip", centred=True)
         self.snip_view.setToolTip("Your snip; the marked part is where to look")
         self.check_note = make_label("", "check", wrap=True)
@@ -205,6 +206,7 @@ class ResultPopup(QWidget):
         layout = QVBoxLayout(page)
         layout.setContentsMargins(0, 0, 0, 0)
         layout.addWidget(self.check_note)
+        layout.addWidget(self.snip_caption)
         layout.addWidget(self.snip_view)
         layout.addWidget(self.preview)
         layout.addWidget(self.editor)
@@ -293,7 +295,13 @@ class ResultPopup(QWidget):
         show_snip = flagged and self._snip is not None
         if show_snip:
             self.snip_view.setPixmap(marked_snip(self._snip, check.region))
+            self.snip_caption.setText(
+                "Your snip, the doubtful part marked; below, what was read:"
+                if check.region
+                else "Your snip; below, what was read:"
+            )
         self.snip_view.setVisible(show_snip)
+        self.snip_caption.setVisible(show_snip)
 
     def show_message(self, title: str, text: str) -> None:
         self.message_title.setText(title)
@@ -426,6 +434,11 @@ class ResultPopup(QWidget):
         self.pages.currentWidget().updateGeometry()
         self.layout().activate()
         self.adjustSize()
+        # Wrapped labels ask for their height at a guessed width; at the real width a
+        # message may need fewer lines, so take the height for the width we have.
+        if self.layout().hasHeightForWidth():
+            height = self.layout().totalHeightForWidth(self.width())
+            self.resize(self.width(), max(height, self.minimumSizeHint().height()))
         moved_by_user = (
             not force and self._placed_at is not None and self.pos() != self._placed_at
         )
