@@ -284,7 +284,7 @@ def test_a_flagged_result_is_copied_shown_flagged_and_remembered(parts):
 
 
 def test_a_result_from_an_older_worker_has_no_check(parts):
-    controller, worker, popup, copied, clipboard_image = parts
+    controller, worker, popup, _copied, clipboard_image = parts
     clipboard_image.append(white())
     controller.from_clipboard()
     worker.result_ready.emit("r1", result(confidence=0.7))
@@ -309,7 +309,7 @@ def test_a_late_check_updates_the_popup_and_the_history(parts):
 
 
 def test_a_late_check_for_an_older_result_only_updates_its_history(parts):
-    controller, worker, popup, copied, clipboard_image = parts
+    controller, worker, popup, _copied, clipboard_image = parts
     clipboard_image.append(white())
     controller.from_clipboard()
     worker.result_ready.emit("r1", result("a"))

@@ -5,8 +5,8 @@ import pytest
 from desktop_app.geometry import (
     LogicalRect,
     PixelRect,
-    logical_to_pixels,
     keep_inside,
+    logical_to_pixels,
     popup_position,
     screen_for,
 )
@@ -159,7 +159,7 @@ def test_popup_position_inside_the_available_area(anchor, size, area, expected):
     x, y = popup_position(anchor, size, area)
     assert (x, y) == expected
     ax, ay, aw, ah = area
-    assert ax <= x and x + size[0] <= ax + aw or size[0] > aw
+    assert (ax <= x and x + size[0] <= ax + aw) or size[0] > aw
     assert ay <= y and (y + size[1] <= ay + ah or size[1] > ah)
 
 

@@ -27,7 +27,9 @@ def mouse(widget, kind, pos):
         QPointF(pos),
         widget.mapToGlobal(QPointF(pos)),
         Qt.MouseButton.LeftButton,
-        Qt.MouseButton.LeftButton if kind != QEvent.Type.MouseButtonRelease else Qt.MouseButton.NoButton,
+        Qt.MouseButton.LeftButton
+        if kind != QEvent.Type.MouseButtonRelease
+        else Qt.MouseButton.NoButton,
         Qt.KeyboardModifier.NoModifier,
     )
     QApplication.sendEvent(widget, event)

@@ -39,7 +39,9 @@ def test_parse_region(value, expected):
                 "a_future_key": 1,
             },
             SelfCheck(
-                0.42, True, "the rendered result differs from the snip here",
+                0.42,
+                True,
+                "the rendered result differs from the snip here",
                 (0.5, 0.1, 0.9, 0.8),
             ),
         ),

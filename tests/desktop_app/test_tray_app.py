@@ -2,7 +2,6 @@
 
 import pytest
 from PySide6.QtGui import QColor, QImage
-from PySide6.QtCore import Qt
 from PySide6.QtWidgets import QApplication, QPushButton
 
 from desktop_app.composition import SnapTeXApp

@@ -144,9 +144,7 @@ def main() -> int:
     worker_ms.clear()
     samples = [snip(images[i % len(images)]) for i in range(args.snips)]
     model_s = statistics.median(worker_ms) / 1e3
-    print(
-        f"of which the worker's own time (image decode + recognition): p50 {model_s:.3f} s"
-    )
+    print(f"of which the worker's own time (image decode + recognition): p50 {model_s:.3f} s")
     print(
         f"mouse-up -> clipboard over {len(samples)} snips: "
         f"p50 {statistics.median(samples):.3f} s, p95 {percentile(samples, 0.95):.3f} s, "

@@ -75,13 +75,9 @@ def drag_over(parts: SnapTeXApp, target: QRect) -> None:
     window = parts.controller.overlays.windows[0]
     start = window.mapFromGlobal(target.topLeft())
     end = window.mapFromGlobal(target.bottomRight())
-    QTest.mousePress(
-        window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start
-    )
+    QTest.mousePress(window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
     QTest.mouseMove(window, end)
-    QTest.mouseRelease(
-        window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, end
-    )
+    QTest.mouseRelease(window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, end)
 
 
 def grab(widgets: list[QWidget], out: Path, margin: int = 16) -> None:
@@ -124,9 +120,7 @@ class Scene:
 
 
 def around(label: QLabel, pad: int = 8) -> QRect:
-    return QRect(label.mapToGlobal(QPoint(0, 0)), label.size()).adjusted(
-        -pad, -pad, pad, pad
-    )
+    return QRect(label.mapToGlobal(QPoint(0, 0)), label.size()).adjusted(-pad, -pad, pad, pad)
 
 
 def equation_rect(label: QLabel, pad: int = 4) -> QRect:
@@ -159,10 +153,15 @@ def main() -> int:
         scratch,
         [
             *FAKE_WORKER,
-            "--latex", r"\sum_{k=1}^{n}k^{2}=\frac{n(n+1)(2n+1)}{8}",
-            "--confidence", "0.46", "--needs-check",
-            "--check-reason", "The rendered result differs from the snip here.",
-            "--check-region", "0.62,0.0,1.0,1.0",
+            "--latex",
+            r"\sum_{k=1}^{n}k^{2}=\frac{n(n+1)(2n+1)}{8}",
+            "--confidence",
+            "0.46",
+            "--needs-check",
+            "--check-reason",
+            "The rendered result differs from the snip here.",
+            "--check-region",
+            "0.62,0.0,1.0,1.0",
         ],
     )
     scene.snip(equation_rect(equation))
@@ -170,9 +169,7 @@ def main() -> int:
     scene.close()
 
     # 2. LaTeX the previewer cannot draw: a friendly line, the LaTeX editable
-    scene = Scene(
-        scratch, [*FAKE_WORKER, "--latex", r"0\xrightarrow{f}A\xrightarrow{g}B\to 0"]
-    )
+    scene = Scene(scratch, [*FAKE_WORKER, "--latex", r"0\xrightarrow{f}A\xrightarrow{g}B\to 0"])
     scene.snip(equation_rect(equation))
     grab([scene.parts.popup], out / "popup-cannot-preview.png")
     scene.close()
@@ -193,8 +190,10 @@ def main() -> int:
     history = scene.parts.history
     history.add(LONG_LATEX, model="bundled", confidence=0.88, needs_check=False)
     history.add(
-        r"\sum_{k=1}^{n}k^{2}=\frac{n(n+1)(2n+1)}{8}", model="bundled",
-        confidence=0.46, needs_check=True,
+        r"\sum_{k=1}^{n}k^{2}=\frac{n(n+1)(2n+1)}{8}",
+        model="bundled",
+        confidence=0.46,
+        needs_check=True,
         check_reason="The rendered result differs from the snip here.",
     )
     history.add(r"e^{i\pi}+1=0", model="bundled", confidence=0.97, needs_check=False)
