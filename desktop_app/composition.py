@@ -35,6 +35,7 @@ from desktop_app.worker_client import WorkerClient, worker_command
 logger = logging.getLogger(__name__)
 
 WORKER_KEYS = ("model_dir", "device", "threads")
+NO_TRAY_HINT_SHOWN = "no_tray_hint_shown"
 IMAGE_FILTER = (
     "Images (*.png *.jpg *.jpeg *.bmp *.gif *.webp *.tif *.tiff);;All files (*)"
 )
@@ -106,13 +107,21 @@ class SnapTeXApp(QObject):
 
     def start(self) -> None:
         self.tray.show()
+        if not self.tray.has_tray() and not self.settings.state(NO_TRAY_HINT_SHOWN):
+            self.tray.show_first_run_hint()
+            self.settings.set_state(NO_TRAY_HINT_SHOWN, True)
         if self._history_problem:
             self.tray.notify("SnapTeX history", self._history_problem, error=True)
         self.worker.start()
         preview.warm_up_in_background()
 
     def shutdown(self) -> None:
-        for window in (self.history_window, self.settings_dialog, self.popup):
+        for window in (
+            self.history_window,
+            self.settings_dialog,
+            self.popup,
+            self.tray.notice,
+        ):
             if window is not None:
                 window.close()
         self.worker.close()

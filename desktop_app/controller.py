@@ -29,7 +29,7 @@ from PySide6.QtCore import (
 from PySide6.QtGui import QImage
 from PySide6.QtWidgets import QApplication
 
-from desktop_app import capture, clipboard
+from desktop_app import capture, clipboard, self_check
 from desktop_app.geometry import PixelRect
 from desktop_app.history import History
 from desktop_app.qt_compat import make_timer
@@ -46,9 +46,13 @@ logger = logging.getLogger(__name__)
 GRAB_DELAY_MS = 400
 MIN_IMAGE_PX = 4
 THUMBNAIL_SIZE = (320, 96)
+# Results whose late self-check may still arrive (request id -> history entry id).
+AWAITED_CHECKS = 16
 
 USER_MESSAGES: dict[str, str] = {
     "bad_image": "That image could not be read.",
+    "blank_image": "The snip looks empty: there is no equation in it. "
+    "Drag over the equation again, a little larger.",
     "too_large": "That image is too large; select a smaller region.",
     "not_ready": "The recogniser is still loading; try again in a moment.",
     "oom": "Out of memory: select a smaller region or use the CPU device.",
@@ -125,15 +129,20 @@ class Controller(QObject):
         self.current_id: str | None = None
         self._current_image: QImage | None = None
         self._started = 0.0
+        self.shown_id: str | None = None  # the request whose result the popup shows
+        self._entries: dict[str, int | None] = {}
         self._elapsed = make_timer(self, 1000)
         self._elapsed.timeout.connect(self._update_busy_detail)
         worker.result_ready.connect(self._on_result)
         worker.request_failed.connect(self._on_failed)
+        worker.check_ready.connect(self._on_check)
         worker.state_changed.connect(self._update_busy_detail)
         popup.cancel_requested.connect(self.cancel)
         popup.copy_requested.connect(self.copy)
         popup.style_chosen.connect(self._on_style_chosen)
         popup.image_received.connect(self.recognise_image)
+        popup.auto_close_s = settings.get("popup_close_s")
+        settings.value_changed.connect(self._on_setting_changed)
 
     def handle_command(self, command: str) -> None:
         """A command forwarded by a second launch (single_instance)."""
@@ -161,13 +170,17 @@ class Controller(QObject):
             self._grab_screens()
 
     def _hide_own_windows(self) -> bool:
-        """Hide the popup; True if any of our windows was visible (so wait)."""
+        """Hide the popup and notices; True if any of our windows was visible (so
+        wait for them to vanish before the grab)."""
         visible = [
             w
             for w in QApplication.topLevelWidgets()
             if w.isVisible() and not isinstance(w, Overlay)
         ]
         self.popup.hide()
+        for window in visible:
+            if window.property("hide_during_snip"):
+                window.hide()
         return bool(visible)
 
     def _grab_screens(self) -> None:
@@ -269,14 +282,34 @@ class Controller(QObject):
             return
         style = self.settings.get("output_format")
         copied, status = self._copy_with_status(wrap(latex, style))
+        check = self_check.from_message(message)
         self.popup.show_result(
             latex,
             _as_float(message.get("confidence")),
             style,
             status,
             failed=not copied,
+            check=check,
         )
-        self._remember(latex, message)
+        self.shown_id = request_id
+        self._entries[request_id] = self._remember(latex, message, check)
+        while len(self._entries) > AWAITED_CHECKS:
+            self._entries.pop(next(iter(self._entries)))
+
+    def _on_check(self, request_id: str, message: dict[str, Any]) -> None:
+        """A self-check that finished after the copy: flag the popup (if it still
+        shows that result) and the history entry."""
+        check = self_check.from_message(message)
+        if request_id == self.shown_id and self.popup.is_showing_result():
+            self.popup.set_check(check)
+        entry_id = self._entries.get(request_id)
+        if entry_id is not None and self.history is not None:
+            try:
+                self.history.update_check(
+                    entry_id, check.needs_check, check.reason, check.confidence
+                )
+            except sqlite3.Error:
+                logger.exception("history update failed")
 
     def _on_failed(self, request_id: str, code: str, message: str) -> None:
         if request_id != self.current_id:
@@ -315,21 +348,31 @@ class Controller(QObject):
     def _on_style_chosen(self, style: str) -> None:
         self.settings.set("output_format", style)  # the last choice becomes the default
 
-    def _remember(self, latex: str, message: dict[str, Any]) -> None:
+    def _on_setting_changed(self, key: str, value: Any) -> None:
+        if key == "popup_close_s":
+            self.popup.auto_close_s = int(value)
+
+    def _remember(
+        self, latex: str, message: dict[str, Any], check: self_check.SelfCheck
+    ) -> int | None:
         if self.history is None:
-            return
+            return None
         image = self._current_image
+        known = self_check.has_check(message)  # older workers say nothing
         try:
-            self.history.add(
+            return self.history.add(
                 latex,
                 str(message.get("latex_raw", "")),
                 _as_float(message.get("confidence")),
                 self.model_name(),
                 thumbnail_png(image) if image is not None else None,
+                needs_check=check.needs_check if known else None,
+                check_reason=check.reason if known else None,
             )
         except sqlite3.Error as exc:
             logger.exception("history write failed")
             self.notify.emit("History", f"Could not save to history: {exc}", True)
+            return None
 
     def model_name(self) -> str:
         folder = self.settings.get("model_dir")

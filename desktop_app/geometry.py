@@ -82,6 +82,26 @@ def logical_to_pixels(
     )
 
 
+def screen_for(point: tuple[int, int], screens: list[tuple[int, int, int, int]]) -> int:
+    """Index of the screen (x, y, w, h) holding ``point``, else the nearest one.
+
+    A point can fall outside every screen (a selection's centre in the gap of an
+    L-shaped layout, a pointer reported at the far edge): the nearest screen is then
+    the one the user is looking at.
+    """
+    if not screens:
+        raise ValueError("no screens")
+    px, py = point
+
+    def distance(area: tuple[int, int, int, int]) -> float:
+        x, y, w, h = area
+        dx = max(x - px, 0, px - (x + w - 1))
+        dy = max(y - py, 0, py - (y + h - 1))
+        return math.hypot(dx, dy)
+
+    return min(range(len(screens)), key=lambda i: distance(screens[i]))
+
+
 def popup_position(
     anchor: tuple[int, int, int, int],
     popup_size: tuple[int, int],
@@ -91,7 +111,9 @@ def popup_position(
     """Top-left for a popup near ``anchor`` (x, y, w, h), inside ``area``.
 
     Prefers just below the selection, then above it, and finally clamps into the
-    screen's available area so the popup is never off-screen.
+    screen's available area (without panels and docks) so the popup is never
+    off-screen. ``popup_size`` is the whole window, frame included; callers place
+    again whenever the popup changes size, since a result is taller than "Recognising".
     """
     ax, ay, _aw, ah = anchor
     pw, ph = popup_size
@@ -107,3 +129,19 @@ def popup_position(
     x = _clamp(x, x0, max(x0, x0 + w - pw))
     y = _clamp(y, y0, max(y0, y0 + h - ph))
     return x, y
+
+
+def keep_inside(
+    position: tuple[int, int],
+    popup_size: tuple[int, int],
+    area: tuple[int, int, int, int],
+) -> tuple[int, int]:
+    """``position`` moved just enough for the popup to lie inside ``area`` (for a
+    popup the user placed, which should stay where they put it)."""
+    px, py = position
+    pw, ph = popup_size
+    x0, y0, w, h = area
+    return (
+        _clamp(px, x0, max(x0, x0 + w - pw)),
+        _clamp(py, y0, max(y0, y0 + h - ph)),
+    )

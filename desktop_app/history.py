@@ -3,6 +3,9 @@
 Every ``add`` is its own committed transaction in WAL mode with synchronous=FULL, so a
 crash or kill right after a result never loses that entry. Writes are a few
 milliseconds, which is acceptable on the GUI thread.
+
+The schema grows by ``MIGRATIONS`` (ALTER TABLE ... ADD COLUMN, keyed by
+``PRAGMA user_version``), so a database from an older SnapTeX keeps every entry.
 """
 
 from __future__ import annotations
@@ -17,7 +20,10 @@ from PySide6.QtCore import QStandardPaths
 
 logger = logging.getLogger(__name__)
 
-COLUMNS = "id, created, latex, latex_raw, confidence, model, thumbnail"
+COLUMNS = (
+    "id, created, latex, latex_raw, confidence, model, thumbnail,"
+    " needs_check, check_reason"
+)
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS entries (
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -30,6 +36,15 @@ CREATE TABLE IF NOT EXISTS entries (
 );
 CREATE INDEX IF NOT EXISTS entries_created ON entries(created);
 """
+# Schema version n+1 is reached by MIGRATIONS[n]; version 0 is the table above.
+MIGRATIONS: tuple[tuple[str, ...], ...] = (
+    (
+        # NULL: stored before the self-check existed (not known), 0/1 otherwise.
+        "ALTER TABLE entries ADD COLUMN needs_check INTEGER",
+        "ALTER TABLE entries ADD COLUMN check_reason TEXT",
+    ),
+)
+SCHEMA_VERSION = len(MIGRATIONS)
 
 
 @dataclass(frozen=True)
@@ -41,6 +56,15 @@ class Entry:
     confidence: float | None
     model: str
     thumbnail: bytes | None
+    needs_check: bool | None = None
+    check_reason: str | None = None
+
+    @classmethod
+    def from_row(cls, row: tuple) -> Entry:
+        *head, needs_check, check_reason = row
+        return cls(
+            *head, None if needs_check is None else bool(needs_check), check_reason
+        )
 
 
 def default_path() -> Path:
@@ -66,6 +90,16 @@ class History:
         self._db.execute("PRAGMA journal_mode=WAL")
         self._db.execute("PRAGMA synchronous=FULL")
         self._db.executescript(SCHEMA)
+        self._migrate()
+
+    def _migrate(self) -> None:
+        version = int(self._db.execute("PRAGMA user_version").fetchone()[0])
+        for number in range(version, SCHEMA_VERSION):
+            with self._transaction():
+                for statement in MIGRATIONS[number]:
+                    self._db.execute(statement)
+                self._db.execute(f"PRAGMA user_version = {number + 1}")
+            logger.info("history schema %d -> %d", number, number + 1)
 
     def add(
         self,
@@ -75,15 +109,17 @@ class History:
         model: str = "",
         thumbnail: bytes | None = None,
         created: float | None = None,
+        needs_check: bool | None = None,
+        check_reason: str | None = None,
     ) -> int | None:
         """Store one result (committed before returning); None when history is off."""
         if self.max_entries <= 0:
             return None
         with self._transaction():
             cursor = self._db.execute(
-                "INSERT INTO entries"
-                " (created, latex, latex_raw, confidence, model, thumbnail)"
-                " VALUES (?, ?, ?, ?, ?, ?)",
+                "INSERT INTO entries (created, latex, latex_raw, confidence, model,"
+                " thumbnail, needs_check, check_reason)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     time.time() if created is None else created,
                     latex,
@@ -91,10 +127,27 @@ class History:
                     confidence,
                     model,
                     thumbnail,
+                    None if needs_check is None else int(needs_check),
+                    check_reason,
                 ),
             )
             self._trim()
         return int(cursor.lastrowid)
+
+    def update_check(
+        self,
+        entry_id: int,
+        needs_check: bool,
+        check_reason: str | None,
+        confidence: float | None = None,
+    ) -> None:
+        """A late self-check of a stored result (the confidence only if it has one)."""
+        with self._transaction():
+            self._db.execute(
+                "UPDATE entries SET needs_check = ?, check_reason = ?,"
+                " confidence = COALESCE(?, confidence) WHERE id = ?",
+                (int(needs_check), check_reason, confidence, entry_id),
+            )
 
     def _transaction(self):
         db = self._db
@@ -129,14 +182,14 @@ class History:
             " ORDER BY created DESC, id DESC LIMIT ?",
             (pattern, pattern, limit),
         )
-        return [Entry(*row) for row in rows]
+        return [Entry.from_row(row) for row in rows]
 
     def get(self, entry_id: int) -> Entry | None:
         row = self._db.execute(
             f"SELECT {COLUMNS} FROM entries WHERE id = ?",
             (entry_id,),
         ).fetchone()
-        return Entry(*row) if row else None
+        return Entry.from_row(row) if row else None
 
     def delete(self, entry_id: int) -> None:
         with self._transaction():

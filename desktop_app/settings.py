@@ -165,6 +165,16 @@ SETTINGS: tuple[Setting, ...] = (
         minimum=0,
         maximum=100_000,
     ),
+    Setting(
+        "popup_close_s",
+        int,
+        20,
+        "Popup closes after (s)",
+        "Seconds until the result popup closes by itself, unless the pointer is on "
+        "it or you are editing; 0 keeps it open.",
+        minimum=0,
+        maximum=3600,
+    ),
 )
 
 BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}
@@ -252,6 +262,14 @@ class Settings(QObject):
         if value != old:
             logger.info("setting %s = %r", key, value)
             self.value_changed.emit(key, value)
+
+    def state(self, key: str, default: Any = None) -> Any:
+        """App state that is not a user setting (e.g. a hint already shown)."""
+        return self._store.value(f"state/{key}", default)
+
+    def set_state(self, key: str, value: Any) -> None:
+        self._store.setValue(f"state/{key}", value)
+        self._store.sync()
 
     def as_dict(self) -> dict[str, Any]:
         return {s.key: self.get(s.key) for s in SETTINGS}

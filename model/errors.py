@@ -10,6 +10,12 @@ class SnapTexError(Exception):
 
     code: ErrorCode = ErrorCode.INTERNAL
 
+    def __init__(self, message: str = "", reason: str | None = None) -> None:
+        super().__init__(message)
+        # Optional finer kind sent beside ``code`` (e.g. "blank" for a bad_image with
+        # no ink), so the UI can say what is wrong without parsing the message.
+        self.reason = reason
+
 
 class BadImageError(SnapTexError):
     code = ErrorCode.BAD_IMAGE

@@ -81,7 +81,7 @@ def crop_to_ink(
     """Crop to the ink with a margin proportional to its height, on white."""
     box = ink_bbox(grey)
     if box is None:
-        raise BadImageError("no equation found: the image is blank")
+        raise BadImageError("no equation found: the image is blank", reason="blank")
     _left, top, _right, bottom = box
     cropped = grey.crop(box)
     margin = max(min_margin, round((bottom - top) * margin_frac))

@@ -176,7 +176,7 @@ class Worker:
         try:
             return protocol.result(request.id, self._predict(request))
         except SnapTexError as exc:
-            return protocol.error(exc.code, str(exc), request.id)
+            return _error_reply(exc, request.id)
         except ValueError as exc:
             return protocol.error(ErrorCode.BAD_REQUEST, str(exc), request.id)
         except MemoryError:
@@ -208,6 +208,14 @@ class Worker:
         result["timings_ms"]["total"] = round((time.perf_counter() - started) * 1e3, 2)
         result["model"] = self.recognizer.info.name
         return result
+
+
+def _error_reply(exc: SnapTexError, request_id: str | None) -> bytes:
+    """The protocol error for a domain error, with its optional ``reason`` field."""
+    line = protocol.error(exc.code, str(exc), request_id)
+    if exc.reason is None:
+        return line
+    return protocol.encode({**protocol.decode(line), "reason": exc.reason})
 
 
 def _is_oom(exc: Exception) -> bool:

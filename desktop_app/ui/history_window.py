@@ -1,12 +1,16 @@
-"""Searchable history of results; one click re-copies an entry."""
+"""Searchable history of results; a double-click (or Enter) re-copies an entry.
+
+Long LaTeX is elided to one line with the whole text in the tooltip; readings the
+self-check flagged carry a "check" marker.
+"""
 
 from __future__ import annotations
 
 import datetime as dt
 import logging
 
-from PySide6.QtCore import QSize, Qt, Signal
-from PySide6.QtGui import QIcon, QImage, QPainter, QPixmap
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, Signal
+from PySide6.QtGui import QBrush, QColor, QFontMetrics, QIcon, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (
     QDialog,
     QHBoxLayout,
@@ -26,24 +30,30 @@ logger = logging.getLogger(__name__)
 
 
 ICON_SIZE = QSize(160, 48)
+TEXT_WIDTH = 420  # pixels of LaTeX shown per entry before it is elided
+CHECK_MARKER = "⚠ check"
+FLAGGED_BACKGROUND = "#fff7e6"
 
 
 def _thumbnail_icon(png: bytes) -> QIcon:
-    """The thumbnail centred on a fixed-size canvas, so the LaTeX column lines up."""
-    image = QImage.fromData(png).scaled(
-        ICON_SIZE,
-        Qt.AspectRatioMode.KeepAspectRatio,
-        Qt.TransformationMode.SmoothTransformation,
-    )
+    """The thumbnail centred on a fixed-size canvas, so the LaTeX column lines up
+    (an empty canvas where there is no thumbnail)."""
     canvas = QPixmap(ICON_SIZE)
     canvas.fill(Qt.GlobalColor.transparent)
-    painter = QPainter(canvas)
-    painter.drawImage(
-        (ICON_SIZE.width() - image.width()) // 2,
-        (ICON_SIZE.height() - image.height()) // 2,
-        image,
-    )
-    painter.end()
+    image = QImage.fromData(png)
+    if not image.isNull():
+        image = image.scaled(
+            ICON_SIZE,
+            Qt.AspectRatioMode.KeepAspectRatio,
+            Qt.TransformationMode.SmoothTransformation,
+        )
+        painter = QPainter(canvas)
+        painter.drawImage(
+            (ICON_SIZE.width() - image.width()) // 2,
+            (ICON_SIZE.height() - image.height()) // 2,
+            image,
+        )
+        painter.end()
     return QIcon(canvas)
 
 
@@ -65,8 +75,12 @@ class HistoryWindow(QDialog):
         self.list = QListWidget()
         self.list.setIconSize(ICON_SIZE)
         self.list.setAlternatingRowColors(True)
+        # itemActivated alone: it fires on a double-click (or a single click where the
+        # style says so); itemDoubleClicked as well would copy twice. Enter is taken
+        # by the event filter, since the list passes it on to the dialog's default
+        # button after activating the item: another double copy.
         self.list.itemActivated.connect(self._copy_item)
-        self.list.itemDoubleClicked.connect(self._copy_item)
+        self.list.installEventFilter(self)
         buttons = QHBoxLayout()
         buttons.addWidget(QPushButton("Delete", clicked=self._delete_selected))
         buttons.addStretch()
@@ -80,8 +94,9 @@ class HistoryWindow(QDialog):
 
     def refresh(self) -> None:
         self.list.clear()
+        metrics = QFontMetrics(self.list.font())
         for entry in self.history.search(self.search.text()):
-            self.list.addItem(self._item(entry))
+            self.list.addItem(self._item(entry, metrics))
 
     def open_window(self) -> None:
         self.refresh()
@@ -89,21 +104,36 @@ class HistoryWindow(QDialog):
         self.raise_()
         self.activateWindow()
 
+    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
+        if (
+            watched is self.list
+            and event.type() == QEvent.Type.KeyPress
+            and event.key() in (Qt.Key.Key_Return, Qt.Key.Key_Enter)
+        ):
+            self._copy_selected()
+            return True
+        return super().eventFilter(watched, event)
+
     def hideEvent(self, event) -> None:
         self._search_timer.stop()  # no queries against a store that may be closing
         super().hideEvent(event)
 
     @staticmethod
-    def _item(entry: Entry) -> QListWidgetItem:
+    def _item(entry: Entry, metrics: QFontMetrics) -> QListWidgetItem:
         when = dt.datetime.fromtimestamp(entry.created).strftime("%Y-%m-%d %H:%M")
         confidence = "" if entry.confidence is None else f" · {entry.confidence:.0%}"
+        marker = f" · {CHECK_MARKER}" if entry.needs_check else ""
+        one_line = " ".join(entry.latex.split())  # aligned rows etc. on one line
+        shown = metrics.elidedText(one_line, Qt.TextElideMode.ElideRight, TEXT_WIDTH)
         item = QListWidgetItem(
-            f"{entry.latex}\n{when} · {entry.model or 'model'}{confidence}"
+            f"{shown}\n{when} · {entry.model or 'model'}{confidence}{marker}"
         )
         item.setData(Qt.ItemDataRole.UserRole, entry.id)
-        item.setToolTip("Double-click to copy")
-        if entry.thumbnail:
-            item.setIcon(_thumbnail_icon(entry.thumbnail))
+        item.setToolTip(_tooltip(entry))
+        if entry.needs_check:
+            item.setBackground(QBrush(QColor(FLAGGED_BACKGROUND)))
+        # An empty canvas for entries without a thumbnail keeps the LaTeX aligned.
+        item.setIcon(_thumbnail_icon(entry.thumbnail or b""))
         return item
 
     def _entry_for(self, item: QListWidgetItem | None) -> Entry | None:
@@ -126,3 +156,12 @@ class HistoryWindow(QDialog):
         if entry is not None:
             self.history.delete(entry.id)
             self.refresh()
+
+
+def _tooltip(entry: Entry) -> str:
+    """The whole LaTeX (the list shows one elided line), the check, the action."""
+    lines = [entry.latex]
+    if entry.needs_check:
+        lines.append(f"{CHECK_MARKER}: {entry.check_reason or 'the recogniser was unsure'}")
+    lines.append("Double-click to copy")
+    return "\n".join(lines)

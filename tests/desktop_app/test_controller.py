@@ -21,6 +21,7 @@ class FakeWorker(QObject):
     state_changed = Signal(str, str)
     result_ready = Signal(str, dict)
     request_failed = Signal(str, str, str)
+    check_ready = Signal(str, dict)
 
     def __init__(self):
         super().__init__()
@@ -231,6 +232,8 @@ def test_format_choice_becomes_the_default(parts, settings):
     [
         ("timeout", "took too long"),
         ("worker_crashed", "stopped unexpectedly"),
+        ("blank_image", "The snip looks empty"),
+        ("bad_image", "could not be read"),
         ("model_unavailable", "Choose a model folder"),
         ("whatever", "Recognition failed"),
     ],
@@ -268,3 +271,90 @@ def test_real_worker_process_failures_reach_the_popup(
         assert controller.phase is Phase.IDLE
     finally:
         worker.close()
+
+
+FLAGGED = {
+    "confidence": 0.41,
+    "needs_check": True,
+    "check_reason": "the rendered result differs from the snip here",
+    "check_region": [0.6, 0.0, 1.0, 1.0],
+}
+
+
+def test_a_flagged_result_is_copied_shown_flagged_and_remembered(parts):
+    controller, worker, popup, copied, clipboard_image = parts
+    clipboard_image.append(white())
+    controller.from_clipboard()
+    worker.result_ready.emit("r1", {**result(), **FLAGGED, "unknown_key": [1]})
+    assert copied == [r"\frac{a}{b}"]  # still copied
+    assert popup.check_note.isVisible() and "differs" in popup.check_note.text()
+    assert popup.check.region == (0.6, 0.0, 1.0, 1.0)
+    (entry,) = controller.history.search()
+    assert (entry.needs_check, entry.check_reason) == (True, FLAGGED["check_reason"])
+
+
+def test_a_result_from_an_older_worker_has_no_check(parts):
+    controller, worker, popup, _copied, clipboard_image = parts
+    clipboard_image.append(white())
+    controller.from_clipboard()
+    worker.result_ready.emit("r1", result(confidence=0.7))
+    assert not popup.check_note.isVisible()
+    assert popup.confidence.text() == "Confidence 70%"
+    (entry,) = controller.history.search()
+    assert entry.needs_check is None
+
+
+def test_a_late_check_updates_the_popup_and_the_history(parts):
+    controller, worker, popup, copied, clipboard_image = parts
+    clipboard_image.append(white())
+    controller.from_clipboard()
+    worker.result_ready.emit("r1", {**result(), "needs_check": False})
+    assert not popup.check_note.isVisible()
+    worker.check_ready.emit("r1", {"type": "check", "id": "r1", **FLAGGED})
+    assert popup.check_note.isVisible()
+    assert popup.confidence.text() == "Check this reading · 41%"
+    (entry,) = controller.history.search()
+    assert (entry.needs_check, entry.confidence) == (True, 0.41)
+    assert copied == [r"\frac{a}{b}"]  # a check never copies again
+
+
+def test_a_late_check_for_an_older_result_only_updates_its_history(parts):
+    controller, worker, popup, _copied, clipboard_image = parts
+    clipboard_image.append(white())
+    controller.from_clipboard()
+    worker.result_ready.emit("r1", result("a"))
+    controller.from_clipboard()
+    worker.result_ready.emit("r2", result("b"))
+    worker.check_ready.emit("r1", {"type": "check", "id": "r1", **FLAGGED})
+    assert popup.latex() == "b" and not popup.check_note.isVisible()
+    flagged = {e.latex: e.needs_check for e in controller.history.search()}
+    assert flagged == {"a": True, "b": None}
+    worker.check_ready.emit("nobody", {"type": "check", "id": "nobody", **FLAGGED})
+
+
+def test_a_blank_snip_says_it_looks_empty(parts, qtbot):
+    controller, worker, popup, _copied, clipboard_image = parts
+    clipboard_image.append(white())
+    controller.from_clipboard()
+    worker.request_failed.emit("r1", "blank_image", "no equation found: the image is blank")
+    assert popup.message.text().startswith("The snip looks empty")
+
+
+def test_the_auto_close_setting_reaches_the_popup(parts, settings):
+    _controller, _worker, popup, *_ = parts
+    assert popup.auto_close_s == 20  # the default
+    settings.set("popup_close_s", 5)
+    assert popup.auto_close_s == 5
+
+
+def test_notices_are_hidden_before_the_screen_is_grabbed(parts, qtbot):
+    controller, *_ = parts
+    from desktop_app.ui.notice_window import NoticeWindow
+
+    notice = NoticeWindow()
+    qtbot.addWidget(notice)
+    notice.show_notice("SnapTeX", "something")
+    controller.start_capture()
+    assert not notice.isVisible()
+    qtbot.waitUntil(lambda: controller.phase is Phase.SELECTING, timeout=3000)
+    qtbot.keyClick(controller.overlays.windows[0], Qt.Key.Key_Escape)

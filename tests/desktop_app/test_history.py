@@ -1,13 +1,14 @@
 """SQLite history: search, trim, re-copy data, durability against a kill."""
 
 import signal
+import sqlite3
 import subprocess
 import sys
 import textwrap
 
 import pytest
 
-from desktop_app.history import History
+from desktop_app.history import SCHEMA_VERSION, History
 
 
 @pytest.fixture
@@ -77,3 +78,59 @@ def test_a_killed_process_keeps_committed_entries(tmp_path):
     assert [e.model for e in store.search()] == ["killed"]
     store.close()
     assert path.exists()
+
+
+OLD_SCHEMA = """
+CREATE TABLE entries (
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    created REAL NOT NULL,
+    latex TEXT NOT NULL,
+    latex_raw TEXT NOT NULL DEFAULT '',
+    confidence REAL,
+    model TEXT NOT NULL DEFAULT '',
+    thumbnail BLOB
+);
+CREATE INDEX entries_created ON entries(created);
+"""
+
+
+def test_an_older_database_is_migrated_and_keeps_every_entry(tmp_path):
+    path = tmp_path / "old.sqlite3"
+    db = sqlite3.connect(path)
+    db.executescript(OLD_SCHEMA)
+    db.executemany(
+        "INSERT INTO entries (created, latex, confidence, model, thumbnail)"
+        " VALUES (?, ?, ?, ?, ?)",
+        [(float(n), f"x_{n}", 0.5, "bundled", b"png") for n in range(30)],
+    )
+    db.commit()
+    db.close()
+    store = History(path, max_entries=500)
+    entries = store.search(limit=100)
+    assert len(entries) == 30 and entries[0].latex == "x_29"
+    assert entries[-1].thumbnail == b"png" and entries[-1].confidence == 0.5
+    assert all(e.needs_check is None and e.check_reason is None for e in entries)
+    new = store.add("y", needs_check=True, check_reason="differs here")
+    assert (store.get(new).needs_check, store.get(new).check_reason) == (True, "differs here")
+    store.close()
+    again = History(path)  # opening a migrated file again changes nothing
+    assert again.count() == 31
+    version = again._db.execute("PRAGMA user_version").fetchone()[0]
+    assert version == SCHEMA_VERSION
+    again.close()
+
+
+def test_needs_check_is_stored_and_updated_by_a_late_check(history):
+    plain = history.add("a", confidence=0.9)
+    checked = history.add("b", confidence=0.9, needs_check=False, check_reason=None)
+    assert history.get(plain).needs_check is None  # the worker said nothing
+    assert history.get(checked).needs_check is False
+    history.update_check(checked, True, "the rendered result differs", 0.3)
+    entry = history.get(checked)
+    assert (entry.needs_check, entry.check_reason, entry.confidence) == (
+        True,
+        "the rendered result differs",
+        0.3,
+    )
+    history.update_check(plain, False, None)  # no confidence: the old one stays
+    assert history.get(plain).needs_check is False and history.get(plain).confidence == 0.9

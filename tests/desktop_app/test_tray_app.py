@@ -2,7 +2,7 @@
 
 import pytest
 from PySide6.QtGui import QColor, QImage
-from PySide6.QtWidgets import QApplication
+from PySide6.QtWidgets import QApplication, QPushButton
 
 from desktop_app.composition import SnapTeXApp
 from desktop_app.controller import Phase
@@ -124,3 +124,72 @@ def test_unusable_history_file_falls_back_to_memory(settings, tmp_path, qtbot):
     assert "this session only" in parts._history_problem
     assert parts.history.add("x") is not None and parts.history.count() == 1
     parts.history.close()
+
+
+@pytest.fixture
+def no_tray_parts(settings, fake_worker, tmp_path, qtbot, monkeypatch):
+    from PySide6.QtWidgets import QSystemTrayIcon
+
+    monkeypatch.setattr(QSystemTrayIcon, "isSystemTrayAvailable", staticmethod(lambda: False))
+    made = []
+
+    def make():
+        parts = SnapTeXApp(settings, fake_worker(), history_path=tmp_path / "h.sqlite3")
+        qtbot.addWidget(parts.popup)
+        made.append(parts)
+        return parts
+
+    yield make
+    for parts in made:
+        parts.shutdown()
+
+
+def test_without_a_tray_the_first_run_says_how_to_snip_once(no_tray_parts, qtbot):
+    parts = no_tray_parts()
+    parts.start()
+    notice = parts.tray.notice
+    assert notice is not None and notice.isVisible()
+    assert "snaptex snip" in notice.message.text()
+    area = notice.screen().availableGeometry()
+    assert area.contains(notice.frameGeometry())
+    with qtbot.waitSignal(parts.tray.snip):
+        next(b for b in notice.findChildren(QPushButton) if b.text() == "Snip").click()
+    assert not notice.isVisible()
+    parts.shutdown()
+    again = no_tray_parts()
+    again.start()
+    assert again.tray.notice is None  # the hint is shown on the first run only
+
+
+def test_without_a_tray_notices_show_in_the_notice_window(no_tray_parts, qtbot):
+    parts = no_tray_parts()
+    parts.settings.set_state("no_tray_hint_shown", True)
+    parts.start()
+    parts.tray.notify("SnapTeX recogniser", "The recogniser keeps crashing <exit 3>", True)
+    notice = parts.tray.notice
+    assert notice.isVisible() and notice.title.text() == "SnapTeX recogniser"
+    assert "keeps crashing &lt;exit 3&gt;" in notice.message.text()  # plain text
+    assert notice.title.property("error") is True
+    assert notice.menu_button.menu() is parts.tray.menu  # History, Settings, Quit
+
+
+def test_info_notices_close_by_themselves(qtbot, monkeypatch):
+    from desktop_app.ui import notice_window
+
+    monkeypatch.setattr(notice_window, "INFO_CLOSE_MS", 100)
+    notice = notice_window.NoticeWindow()
+    qtbot.addWidget(notice)
+    notice.show_notice("SnapTeX", "Copied x")
+    qtbot.waitUntil(lambda: not notice.isVisible(), timeout=3000)
+    notice.show_notice("SnapTeX", "broken", error=True)
+    qtbot.wait(300)
+    assert notice.isVisible()  # errors stay until closed
+
+
+def test_with_a_tray_there_is_no_notice_window(qapp):
+    from desktop_app.ui.tray import Tray
+
+    tray = Tray(tray_available=lambda: True)
+    tray.notify("SnapTeX", "hello")
+    assert tray.notice is None
+    tray.hide()

@@ -58,9 +58,7 @@ def test_ready_then_result(make_client, fake_worker, qtbot, tmp_path):
     assert sent["options"] == {"num_beams": 3} and sent["id"] == request_id
 
 
-def test_request_before_ready_is_queued_latest_wins(
-    make_client, fake_worker, qtbot, tmp_path
-):
+def test_request_before_ready_is_queued_latest_wins(make_client, fake_worker, qtbot, tmp_path):
     record = tmp_path / "requests.jsonl"
     client = make_client(fake_worker("--load-delay", "0.5", "--record", str(record)))
     client.start()
@@ -200,9 +198,7 @@ def test_close_shuts_the_worker_down(make_client, fake_worker, qtbot):
     assert process.exitCode() == 0  # it obeyed "shutdown", it was not killed
 
 
-def test_model_load_error_status_fails_requests_at_once(
-    make_client, fake_worker, qtbot
-):
+def test_model_load_error_status_fails_requests_at_once(make_client, fake_worker, qtbot):
     # GIVEN a worker that could not load its model but stays up (model.worker's way)
     client = make_client(fake_worker("--behaviour", "load-error"))
     with qtbot.waitSignal(
@@ -227,9 +223,7 @@ def test_model_unavailable_reply_reaches_the_request(qtbot):
     assert client.state is WorkerState.ERROR
 
 
-def test_close_during_a_long_request_still_exits_cleanly(
-    make_client, fake_worker, qtbot
-):
+def test_close_during_a_long_request_still_exits_cleanly(make_client, fake_worker, qtbot):
     client = make_client(fake_worker("--delay", "30"))
     start_ready(client, qtbot)
     client.predict(PNG)
@@ -239,3 +233,50 @@ def test_close_during_a_long_request_still_exits_cleanly(
     assert process.state() == QProcess.ProcessState.NotRunning
     assert process.exitStatus() == QProcess.ExitStatus.NormalExit
     assert process.exitCode() == 0  # cancelled, then shut down: not killed
+
+
+def test_self_check_fields_and_unknown_keys_reach_the_ui(make_client, fake_worker, qtbot):
+    client = make_client(
+        fake_worker(
+            "--confidence",
+            "0.4",
+            "--needs-check",
+            "--check-reason",
+            "differs here",
+            "--check-region",
+            "0.5,0,1,1",
+            "--extra-key",
+        )
+    )
+    start_ready(client, qtbot)
+    with qtbot.waitSignal(client.result_ready, timeout=10000) as result:
+        client.predict(PNG)
+    message = result.args[1]
+    assert message["needs_check"] is True and message["check_reason"] == "differs here"
+    assert message["check_region"] == [0.5, 0.0, 1.0, 1.0]
+    assert message["confidence"] == 0.4
+
+
+def test_a_late_check_message_follows_the_result(make_client, fake_worker, qtbot):
+    client = make_client(
+        fake_worker(
+            "--needs-check", "--check-reason", "late", "--late-check", "--late-delay", "0.2"
+        )
+    )
+    start_ready(client, qtbot)
+    with qtbot.waitSignal(client.result_ready, timeout=10000) as result:
+        request_id = client.predict(PNG)
+    assert "needs_check" not in result.args[1]
+    assert client.state is WorkerState.READY  # the request is done; the check is extra
+    with qtbot.waitSignal(client.check_ready, timeout=10000) as check:
+        pass
+    assert check.args[0] == request_id
+    assert check.args[1]["needs_check"] is True and check.args[1]["check_reason"] == "late"
+
+
+def test_a_blank_image_error_becomes_its_own_code(make_client, fake_worker, qtbot):
+    client = make_client(fake_worker("--behaviour", "blank"))
+    start_ready(client, qtbot)
+    with qtbot.waitSignal(client.request_failed, timeout=10000) as failed:
+        client.predict(PNG)
+    assert failed.args[1] == "blank_image"

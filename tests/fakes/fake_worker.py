@@ -6,11 +6,22 @@ Scripted by flags so worker-client and controller tests run in milliseconds:
   --behaviour crash          exit(3) when a predict arrives
   --behaviour garbage        write a non-protocol line before each answer
   --behaviour error          answer every predict with an ``internal`` error
+  --behaviour blank          answer every predict with ``bad_image``, reason "blank"
   --behaviour never          accept predicts and never answer (nor honour cancel)
   --behaviour unavailable    report model_unavailable while loading and exit(2)
   --behaviour load-error     report status "error" (as model.worker does when the model
                              cannot load), then answer predicts with model_unavailable
   --crash-times N            with a --counter file: crash on the first N starts, then ok
+
+Self-check fields (all optional, as from an older or newer worker):
+  --confidence X             the result's confidence (default 0.875)
+  --needs-check              the result carries needs_check true ...
+  --check-reason TEXT        ... with this check_reason
+  --check-region X0,Y0,X1,Y1 ... and this check_region (fractions of the image)
+  --late-check               after the result, send a ``check`` message for the same id
+                             (--late-delay s later) flagging it with the fields above;
+                             the result itself then carries no self-check fields
+  --extra-key                add an unknown key to every result (clients ignore it)
 
 Cancels are honoured during the --delay wait (unless --behaviour never).
 --record FILE appends every request line received, for assertions on what was sent.
@@ -39,6 +50,13 @@ def _parse(argv):
     parser.add_argument("--record")
     parser.add_argument("--counter")
     parser.add_argument("--crash-times", type=int, default=0)
+    parser.add_argument("--confidence", type=float, default=0.875)
+    parser.add_argument("--needs-check", action="store_true")
+    parser.add_argument("--check-reason")
+    parser.add_argument("--check-region")
+    parser.add_argument("--late-check", action="store_true")
+    parser.add_argument("--late-delay", type=float, default=0.0)
+    parser.add_argument("--extra-key", action="store_true")
     args, _unknown = parser.parse_known_args(argv)  # ignore --model/--device/--threads
     return args
 
@@ -95,21 +113,45 @@ def _answer(request, args, behaviour: str, cancels: dict, count: int) -> None:
     if behaviour == "error":
         _send(protocol.error(ErrorCode.INTERNAL, "scripted failure", request.id))
         return
-    latex = args.latex.replace("{n}", str(count))
-    _send(
-        protocol.result(
-            request.id,
-            {
-                "latex": latex,
-                "latex_raw": latex.replace("{", " { "),
-                "confidence": 0.875,
-                "n_tokens": 7,
-                "timings_ms": {"total": 1.0},
-                "warnings": [],
-                "options": request.options,
-            },
+    if behaviour == "blank":
+        line = protocol.error(
+            ErrorCode.BAD_IMAGE, "no equation found: the image is blank", request.id
         )
+        _send(protocol.encode({**protocol.decode(line), "reason": "blank"}))
+        return
+    latex = args.latex.replace("{n}", str(count))
+    prediction = {
+        "latex": latex,
+        "latex_raw": latex.replace("{", " { "),
+        "confidence": args.confidence,
+        "n_tokens": 7,
+        "timings_ms": {"total": 1.0},
+        "warnings": [],
+        "options": request.options,
+    }
+    if args.extra_key:
+        prediction["a_key_from_the_future"] = {"nested": [1, 2]}
+    if not args.late_check:
+        prediction.update(_check_fields(args))
+    _send(protocol.result(request.id, prediction))
+    if args.late_check:
+        time.sleep(args.late_delay)
+        _send(protocol.encode({"type": "check", "id": request.id, **_check_fields(args)}))
+
+
+def _check_fields(args) -> dict:
+    """The self-check keys of the worker contract, from the flags."""
+    if not (args.needs_check or args.check_reason or args.check_region):
+        return {}
+    region = (
+        [float(v) for v in args.check_region.split(",")] if args.check_region else None
     )
+    return {
+        "confidence": args.confidence,
+        "needs_check": bool(args.needs_check),
+        "check_reason": args.check_reason,
+        "check_region": region,
+    }
 
 
 def main(argv=None) -> int:

@@ -143,6 +143,20 @@ def test_one_pixel_image_is_answered_cleanly(worker, colour):
         reply["code"] == "bad_image" and "blank" in reply["message"])
 
 
+def test_a_blank_snip_is_a_bad_image_with_reason_blank(worker):
+    from PIL import Image
+
+    worker.send(protocol.predict("b", f.encode(Image.new("RGB", (240, 80), "white")), OPTIONS))
+    reply = worker.read()
+    assert (reply["type"], reply["code"], reply["reason"]) == ("error", "bad_image", "blank")
+
+
+def test_other_bad_images_carry_no_reason(worker):
+    worker.send(protocol.predict("t", b"not an image at all", OPTIONS))
+    reply = worker.read()
+    assert reply["code"] == "bad_image" and "reason" not in reply
+
+
 def test_the_worker_warms_up_after_ready_and_then_serves(tiny_model_dir):
     process = WorkerProcess("--model", str(tiny_model_dir), "--threads", "1",
                             log_level="INFO")
