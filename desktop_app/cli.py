@@ -21,7 +21,7 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     "train": ("training.train:main", "train or fine-tune a model from a recipe"),
     "eval": ("training.evaluate:main", "evaluate one or two models on a data set"),
     "render": ("training.render:main", "render LaTeX formulas to training images"),
-    "bench": ("model.bench:main", "measure latency, cold start and memory"),
+    "bench": ("bench.worker_latency:main", "measure latency, cold start and memory"),
 }
 
 USAGE = """usage: snaptex [SUBCOMMAND] [ARGS...]

@@ -1,6 +1,6 @@
 """Run a T5Gemma-2 (or any HF seq2seq model) fast on a CPU.
 
-What matters on a laptop CPU, measured with ``python -m model.shape_bench``:
+What matters on a laptop CPU, measured with ``python -m bench.t5gemma2_shapes``:
 
 * bf16 runs SigLIP 2-4x faster than fp32 on CPUs with AMX or AVX512-BF16 (oneDNN uses
   them) and halves memory; without those flags bf16 is emulated and slower than fp32. So
@@ -226,7 +226,7 @@ def choose_threads(
     Why not simply all cores: each op ends at an OpenMP barrier, and when another busy
     process has taken one of the cores the barrier waits a scheduler slice for the
     descheduled thread. On this 2-core machine under load, 1 thread ran the T5Gemma-2
-    decoder ~6x and SigLIP ~2.5x faster than 2 threads (model/shape_bench.py).
+    decoder ~6x and SigLIP ~2.5x faster than 2 threads (bench/t5gemma2_shapes.py).
     """
     if requested:  # None or 0: automatic
         if int(requested) < 1:

@@ -34,10 +34,10 @@ def formula_corpus(limit: int) -> list[str]:
 def tiny_t5gemma2(recipe: Recipe):
     """A randomly initialised T5Gemma-2 of ``build_args.shape`` (default ``tiny``).
 
-    Built once into ``<output_dir>/init`` with :mod:`model.build`, then loaded through
+    Built once into ``<output_dir>/init`` with :mod:`training.models.t5gemma2`, then loaded through
     the Auto classes exactly like a hub checkpoint.
     """
-    from model.build import build_t5gemma2
+    from training.models.t5gemma2 import build_t5gemma2
     from training.train import load_pretrained_from, output_dir_of
 
     options = {

@@ -23,7 +23,7 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 
 PAD, EOS, BOS, UNK = "<pad>", "<eos>", "<bos>", "<unk>"
-PAD_ID, EOS_ID, BOS_ID, UNK_ID = 0, 1, 2, 3  # Gemma's layout, as model.build uses
+PAD_ID, EOS_ID, BOS_ID, UNK_ID = 0, 1, 2, 3  # Gemma's layout, as training.models.t5gemma2 uses
 # Pre-tokens: a command (\frac, \{), or a run of anything else. BPE merges only inside
 # a pre-token, so it learns `^{2}` and `}{` but never glues `2}\` across a command.
 LATEX_PRETOKEN = r"\\[A-Za-z]+\*?|\\.|[^\\]+"

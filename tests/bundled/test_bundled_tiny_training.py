@@ -88,9 +88,9 @@ def test_a_ctc_trained_export_searches_jointly_with_its_ctc_head(tiny_run, tmp_p
     from model import ctc_head as ctc
     from model.cpu_exec import read_hints
     from model.ctc_prefix import PrefixScorer, logits_processor
+    from model.images import formula_image
     from model.loading import load_recognizer
     from model.options import InferenceOptions
-    from model.shape_bench import formula_image
     from training.export_bundled import main as export
 
     out = tmp_path / "bundled"
@@ -149,9 +149,9 @@ def test_a_batch_scores_each_image_against_its_own_frames(tiny_run, tmp_path,
     """generate expands the encoder outputs per beam in place, so the CTC scorer must be
     built from them before the search: one set of frames per image, not per beam."""
     from model import ctc_prefix
+    from model.images import formula_image
     from model.loading import load_recognizer
     from model.options import InferenceOptions
-    from model.shape_bench import formula_image
     from training.export_bundled import main as export
 
     out = tmp_path / "bundled"

@@ -157,8 +157,8 @@ def test_optimize_for_cpu_follows_folder_hints(tiny_model_dir, tmp_path):
 def _decoder_logits(model, processor):
     import torch
 
+    from model.images import formula_image
     from model.options import SEED_PROMPT
-    from model.shape_bench import formula_image
 
     inputs = processor(text=SEED_PROMPT, images=formula_image(), return_tensors="pt")
     decoder_ids = torch.tensor([[2, 10, 11, 12, 13]])

@@ -4,7 +4,7 @@ Prints worker cold start (spawn -> ready), end-to-end latency per image (p50/p95
 client-side: PNG over the protocol, pre-processing, generation, clean-up), the first
 image's latency on its own (sent right after ready, it waits for the worker's warm-up
 recognition) and the worker's peak RSS. ``--shape`` instead
-runs the T5Gemma-2 shape benchmark (``model.shape_bench``: encoder time per image,
+runs the T5Gemma-2 shape benchmark (``bench.t5gemma2_shapes``: encoder time per image,
 decoder time per token, fp32/bf16).
 """
 
@@ -17,9 +17,9 @@ import sys
 import time
 from pathlib import Path
 
+from bench.worker_process import REPO, WorkerProcess
 from model import protocol
 from model.options import DEFAULT_BEAMS
-from model.worker_process import REPO, WorkerProcess
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp")
 DEFAULT_DATA = REPO.parent / "shared" / "data" / "im2latex-100k"
@@ -130,7 +130,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
     parser.add_argument(
         "--shape",
         action="store_true",
-        help="run the T5Gemma-2 shape benchmark instead (model.shape_bench)",
+        help="run the T5Gemma-2 shape benchmark instead (bench.t5gemma2_shapes)",
     )
     return parser.parse_known_args(argv)
 
@@ -138,7 +138,7 @@ def parse_args(argv: list[str] | None) -> argparse.Namespace:
 def main(argv: list[str] | None = None) -> int:
     args, rest = parse_args(argv)
     if args.shape:
-        from model import shape_bench
+        from bench import t5gemma2_shapes as shape_bench
 
         return int(shape_bench.main(rest) or 0)
     if rest:

@@ -1,4 +1,4 @@
-"""model.startup_profile: cold start split into phases, each in a fresh interpreter."""
+"""bench.startup_profile: cold start split into phases, each in a fresh interpreter."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from model import startup_profile as sp
+from bench import startup_profile as sp
 
 
 def _run(**phases: float) -> dict[str, float]:

@@ -8,7 +8,7 @@ import images_factory as f
 import pytest
 from worker_client import REPO
 
-from model.bench import percentile
+from bench.worker_latency import percentile
 
 
 @pytest.mark.parametrize(("values", "q", "expected"), [
@@ -23,7 +23,7 @@ def test_bench_reports_figures(tiny_model_dir, tmp_path):
     for i in range(3):
         (tmp_path / f"{i}.png").write_bytes(f.encode(f.equation()))
     done = subprocess.run(
-        [sys.executable, "-m", "model.bench", "--model", str(tiny_model_dir), "--images",
+        [sys.executable, "-m", "bench.worker_latency", "--model", str(tiny_model_dir), "--images",
          str(tmp_path), "--threads", "1", "--max-new-tokens", "4", "--json",
          "--ctc-weight", "0"],  # accepted through the protocol (no hint here: no effect)
         cwd=REPO, capture_output=True, timeout=300)

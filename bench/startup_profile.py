@@ -1,4 +1,4 @@
-"""``python -m model.startup_profile``: where the worker's cold start goes, phase by phase.
+"""``python -m bench.startup_profile``: where the worker's cold start goes, phase by phase.
 
 Each run is a fresh interpreter (``--child``), as the worker is, which times in order:
 the interpreter's own start (spawn until its first line runs), ``import torch``,
@@ -20,7 +20,7 @@ import subprocess
 import sys
 import time
 
-from model.worker_process import REPO
+from bench.worker_process import REPO
 
 PHASES = ("interpreter", "torch", "transformers", "hf_modules", "load", "warm_up")
 
@@ -54,7 +54,7 @@ def child(model: str | None, threads: int) -> dict[str, float]:
 
 def run_once(model: str | None, threads: int) -> dict[str, float]:
     """One fresh interpreter; its phases, the interpreter's start, and the total."""
-    command = [sys.executable, "-m", "model.startup_profile", "--child",
+    command = [sys.executable, "-m", "bench.startup_profile", "--child",
                "--threads", str(threads)] + (["--model", model] if model else [])
     spawned = time.time()
     done = subprocess.run(command, capture_output=True, text=True, check=False, cwd=REPO)
@@ -84,7 +84,7 @@ def table(summary: dict[str, float]) -> str:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m model.startup_profile",
+    parser = argparse.ArgumentParser(prog="python -m bench.startup_profile",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="model folder (default: the bundled model)")
     parser.add_argument("--threads", type=int, default=2)

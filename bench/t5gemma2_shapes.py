@@ -1,6 +1,6 @@
 """Benchmark the exact T5Gemma-2 270M-270M shape on this CPU (random weights, offline).
 
-``python -m model.shape_bench`` builds each configuration (vocabulary x dtype x image
+``python -m bench.t5gemma2_shapes`` builds each configuration (vocabulary x dtype x image
 size x cache/compile) in its own subprocess, so the peak RSS it reports belongs to that
 configuration alone, and times one greedy ``generate`` of a fixed number of tokens
 through the real processor:
@@ -120,8 +120,8 @@ def build_model(shape_name: str, config: BenchConfig, vocab: int, tokenizer):
     import torch
     from transformers import AutoModelForSeq2SeqLM
 
-    from model.build import BOI, EOI, SHAPES, t5gemma2_config
     from model.cpu_exec import pooled_tokens
+    from training.models.t5gemma2 import BOI, EOI, SHAPES, t5gemma2_config
 
     shape = SHAPES[shape_name]
     image = scaled_image_size(shape, config.image)
@@ -215,8 +215,8 @@ def run_child(args, config: BenchConfig) -> dict[str, Any]:
     """Build one configuration and time it; runs in its own process (see module doc)."""
     import resource
 
-    from model.build import build_processor, train_latex_tokenizer
     from model.cpu_exec import optimize_for_cpu
+    from training.models.t5gemma2 import build_processor, train_latex_tokenizer
 
     threads = child_threads(args, config)
     vocab = STOCK_VOCAB if config.vocab == "stock" else args.pruned_vocab
@@ -295,7 +295,7 @@ def run_config_subprocess(args, name: str) -> dict[str, Any]:
     cmd = [
         sys.executable,
         "-m",
-        "model.shape_bench",
+        "bench.t5gemma2_shapes",
         "--child",
         name,
         "--shape",
@@ -399,7 +399,7 @@ def _ratio(ratios: dict[str, float], key: str) -> str:
 
 def parse_args(argv: list[str] | None):
     parser = argparse.ArgumentParser(
-        prog="python -m model.shape_bench",
+        prog="python -m bench.t5gemma2_shapes",
         description=__doc__,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )

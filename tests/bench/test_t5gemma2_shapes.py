@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from model.shape_bench import all_configs, check_targets, main, selected_configs
+from bench.t5gemma2_shapes import all_configs, check_targets, main, selected_configs
 
 TIMINGS = ("encoder_s", "vision_s", "decoder_per_token_s", "e2e_s")
 
