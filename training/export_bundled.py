@@ -143,8 +143,8 @@ def folder_bytes(folder: Path) -> int:
 
 def write_folder(model, processor, out: Path, input_hints: dict | None = None,
                  ctc_hint: dict | None = None) -> None:
-    from model.cpu_exec import update_hints
     from model.ctc_head import HINT_KEY
+    from model.manifest import update_hints
 
     clear_folder(out)
     model.save_pretrained(out)  # safetensors by default

@@ -415,7 +415,7 @@ def write_checkpoint(
 ) -> None:
     from transformers import AutoModelForSeq2SeqLM, GenerationConfig
 
-    from model.cpu_exec import update_hints
+    from model.manifest import update_hints
 
     old_to_new = {old: new for new, old in enumerate(kept)}
     model = AutoModelForSeq2SeqLM.from_pretrained(src, dtype="auto")
@@ -493,7 +493,7 @@ def prune_and_report(args: argparse.Namespace) -> int:
         keep_texts=args.keep_text,
     )
     if args.int8_decoder:
-        from model.cpu_exec import update_hints
+        from model.manifest import update_hints
 
         update_hints(args.out, cpu={"quantize": "int8-decoder"})
     print(json.dumps({k: v for k, v in report.items() if k != "kept_ids"}, indent=2))

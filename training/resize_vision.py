@@ -27,7 +27,7 @@ import math
 import shutil
 from pathlib import Path
 
-from model.cpu_exec import pooled_tokens, read_hints, update_hints
+from model.manifest import read_hints, update_hints
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +46,24 @@ WRITTEN_BY_SAVE = {
 
 class ResizeError(Exception):
     """Bad input for resizing (shown as a one-line error by the CLI)."""
+
+
+def pooled_tokens(image_size: int, patch_size: int, mm_tokens: int) -> int:
+    """``mm_tokens_per_image`` for SigLIP at ``image_size``: the projector average-pools
+    the patch grid by an integer kernel, so the token grid side must divide the patch
+    grid side.
+    Keeps ``mm_tokens`` when possible (same text-encoder length as trained), else the
+    largest square grid that pools evenly."""
+    if image_size % patch_size:
+        raise ValueError(
+            f"image size {image_size} is not a multiple of patch {patch_size}"
+        )
+    patches = image_size // patch_size
+    side = math.isqrt(mm_tokens) if mm_tokens > 0 else 0
+    if side * side != mm_tokens or side < 1:
+        raise ValueError(f"mm_tokens_per_image {mm_tokens} is not a square")
+    best = max(d for d in range(1, min(side, patches) + 1) if patches % d == 0)
+    return best * best
 
 
 def interpolate_positions(table, new_side: int):

@@ -29,7 +29,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from model.cpu_exec import update_hints
+from model.manifest import update_hints
 from training import preflight
 from training.collators import import_object, make_collator, tokenizer_of
 from training.data import load_train_eval

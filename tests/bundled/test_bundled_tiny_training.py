@@ -86,10 +86,10 @@ def test_a_ctc_trained_export_searches_jointly_with_its_ctc_head(tiny_run, tmp_p
     from ctc_reference import ctc_log_likelihood
 
     from model import ctc_head as ctc
-    from model.cpu_exec import read_hints
     from model.ctc_prefix import PrefixScorer, logits_processor
     from model.images import formula_image
     from model.loading import load_recognizer
+    from model.manifest import read_hints
     from model.options import InferenceOptions
     from training.export_bundled import main as export
 

@@ -173,7 +173,7 @@ def test_cli_reports_bad_input(tmp_path, capsys):
 
 
 def test_cli_int8_flag_writes_the_hint_the_loader_follows(tiny_model_dir, tmp_path):
-    from model.cpu_exec import read_hints
+    from model.manifest import read_hints
 
     corpus = tmp_path / "formulas.txt"
     corpus.write_text("\n".join(SMALL_CORPUS), encoding="utf-8")

@@ -13,8 +13,29 @@ from training.resize_vision import (
     ResizeError,
     interpolate_positions,
     main,
+    pooled_tokens,
     resolve_tokens,
 )
+
+
+@pytest.mark.parametrize(
+    ("size", "patch", "tokens", "expected"),
+    [
+        (896, 14, 256, 256),  # released: 64x64 patches pooled 4x4
+        (448, 14, 256, 256),  # 32x32 patches pooled 2x2
+        (224, 14, 256, 256),  # 16x16 patches, no pooling
+        (112, 14, 256, 64),  # 8x8 patches cannot make 16x16 tokens
+        (64, 16, 4, 4),
+        (16, 16, 4, 1),
+    ],
+)
+def test_pooled_tokens(size, patch, tokens, expected):
+    assert pooled_tokens(size, patch, tokens) == expected
+
+
+def test_pooled_tokens_rejects_partial_patches():
+    with pytest.raises(ValueError, match="multiple"):
+        pooled_tokens(450, 14, 256)
 
 
 @pytest.mark.parametrize(
