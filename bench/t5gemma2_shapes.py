@@ -120,7 +120,7 @@ def build_model(shape_name: str, config: BenchConfig, vocab: int, tokenizer):
     import torch
     from transformers import AutoModelForSeq2SeqLM
 
-    from training.resize_vision import pooled_tokens
+    from training.models.resize_vision import pooled_tokens
     from training.models.t5gemma2 import BOI, EOI, SHAPES, t5gemma2_config
 
     shape = SHAPES[shape_name]

@@ -9,7 +9,7 @@ import pytest
 import torch
 
 from model.options import SEED_PROMPT
-from training.resize_vision import (
+from training.models.resize_vision import (
     ResizeError,
     interpolate_positions,
     main,

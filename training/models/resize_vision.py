@@ -15,7 +15,7 @@ The tool
 coarser view of the formula are not what the weights were trained on, so accuracy drops
 until the model is fine-tuned (the training recipes load the folder like any other).
 
-    python -m training.resize_vision SRC_MODEL_DIR OUT_DIR --size 448
+    python -m training.models.resize_vision SRC_MODEL_DIR OUT_DIR --size 448
 """
 
 from __future__ import annotations
@@ -199,7 +199,7 @@ def copy_other_files(src: Path, dst: Path) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m training.resize_vision", description=__doc__.split("\n\n")[0]
+        prog="python -m training.models.resize_vision", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("model", help="T5Gemma-2 checkpoint folder")
     parser.add_argument("out", help="output folder")

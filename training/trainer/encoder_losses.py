@@ -1,6 +1,6 @@
 """Auxiliary encoder losses that teach a from-scratch encoder to show the decoder the image.
 
-Measured on the bundled model (``training.reliance``): trained on the decoder's loss
+Measured on the bundled model (``training.evaluate.reliance``): trained on the decoder's loss
 alone, the encoder's output collapses towards one vector for every image and position (its
 spread across a batch fell from 0.17 at initialisation to 0.007 after 600 steps): random
 features only add noise to cross-attention, so the cheapest improvement is to silence them,
@@ -33,7 +33,7 @@ from transformers import Seq2SeqTrainer
 
 # The CTC loss reads the encoder exactly as the app's joint CTC/attention search does.
 from model.ctc_head import DEFAULT_FIRST_SYMBOL_ID, frame_log_probs, reading_order_states
-from training import encoder_loss_defaults as defaults
+from training.trainer import encoder_loss_defaults as defaults
 
 # The logit of "absent" before training: about the share of the vocabulary one formula uses.
 PRIOR_LOGIT = -4.0
@@ -99,7 +99,7 @@ ENCODER_LOSSES = ("ctc", "symbols")
 class EncoderLossTrainer(Seq2SeqTrainer):
     """``Seq2SeqTrainer`` whose loss adds ``encoder_loss_weight`` x an encoder loss.
 
-    In a recipe: ``"trainer": "training.encoder_losses:EncoderLossTrainer"`` with
+    In a recipe: ``"trainer": "training.trainer.encoder_losses:EncoderLossTrainer"`` with
     ``"trainer_args": {"encoder_loss": "ctc", "encoder_loss_weight": 0.3,
     "first_symbol_id": 260}`` (ids below it are specials and byte fall-backs). The
     term's running mean is logged as ``encoder_loss``.

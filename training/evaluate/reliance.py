@@ -10,7 +10,7 @@ to one output for every image, which a decoder-only loss drives it to early on (
 initialisation, 0.007 after 600 steps of session 3's Swin recipe). Cheap enough to run on
 every checkpoint of a long run (a few batches, no generation)::
 
-    python -m training.reliance --model runs/bundled/checkpoint-900 --recipe bundled
+    python -m training.evaluate.reliance --model runs/bundled/checkpoint-900 --recipe bundled
 """
 
 from __future__ import annotations
@@ -75,8 +75,8 @@ def image_reliance(model, batches, seed: int = 0) -> Reliance:
 
 def recipe_batches(recipe, processor, rows_per_source: int, batch_size: int):
     """The recipe's own collator over the first rows of each training source."""
-    from training.collators import make_collator
-    from training.data import training_split
+    from training.data.collators import make_collator
+    from training.data.sources import training_split
 
     collate = make_collator(processor, recipe)
     examples = []
@@ -91,7 +91,7 @@ def run(args: argparse.Namespace) -> int:
     import dataclasses
 
     from training.recipe import load_recipe
-    from training.train import load_pretrained_from
+    from training.trainer.train import load_pretrained_from
 
     if not (Path(args.model) / "config.json").is_file():
         raise ValueError(f"no model folder at {args.model}")
@@ -111,7 +111,7 @@ def main(argv: list[str] | None = None) -> int:
     from training.command import guarded, setup_logging
     from training.recipe import RecipeError
 
-    parser = argparse.ArgumentParser(prog="python -m training.reliance",
+    parser = argparse.ArgumentParser(prog="python -m training.evaluate.reliance",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True, help="checkpoint folder")
     parser.add_argument("--recipe", default="bundled", help="recipe whose data and collator to use")

@@ -3,7 +3,7 @@
 The peer (PyPI ``latex-ocr-junia``: a ViT encoder + transformer decoder, weights
 shipped inside the wheel as ``assets/best.pt``) and our model read the same examples
 in one run, with the network blocked for both, on the same number of CPU threads.
-Both outputs are scored by :mod:`training.metrics` exactly like ``snaptex eval``.
+Both outputs are scored by :mod:`training.evaluate.metrics` exactly like ``snaptex eval``.
 
 Each model is loaded once (load time reported separately); latency is per image:
 ours from a PIL image through ``Recognizer.recognize`` (pre-processing, generation,
@@ -12,7 +12,7 @@ and decoding. Both search with the same beam width (``--beams``, default the app
 peer's own CLI default is 3), the peer with its CLI's length penalty of 0.6.
 
     pip install latex-ocr-junia            # or: pip install -e .[peer]
-    python -m training.peer_compare --limit 100 --threads 2
+    python -m training.evaluate.peer_compare --limit 100 --threads 2
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ import time
 from pathlib import Path
 
 from model.options import DEFAULT_BEAMS, InferenceOptions
-from training.evaluate import DEFAULT_DATA, percentile
-from training.metrics import score_texts
+from training.evaluate.evaluator import DEFAULT_DATA, percentile
+from training.evaluate.metrics import score_texts
 
 logger = logging.getLogger(__name__)
 
@@ -153,7 +153,7 @@ def run_peer(peer, paths: list[Path], threads: int) -> dict:
 
 def compare(args: argparse.Namespace, peer_class=None) -> dict:
     """Both models on the same examples; ``peer_class`` replaces :class:`JuniaPeer`."""
-    from training.data import load_split, select_rows
+    from training.data.sources import load_split, select_rows
     from training.recipe import DataSource
 
     dataset = select_rows(load_split(DataSource(path=args.data), args.split),
@@ -174,12 +174,12 @@ def compare(args: argparse.Namespace, peer_class=None) -> dict:
     return {"data": {"source": args.data, "split": args.split, "examples": len(images),
                      "shuffle_seed": args.shuffle_seed}, "threads": args.threads,
             "beams": args.beams, "references": references, "models": rows, "table": table(rows),
-            "command": "python -m training.peer_compare " + " ".join(args.argv)}
+            "command": "python -m training.evaluate.peer_compare " + " ".join(args.argv)}
 
 
 def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
-    parser = argparse.ArgumentParser(prog="python -m training.peer_compare",
+    parser = argparse.ArgumentParser(prog="python -m training.evaluate.peer_compare",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--model", help="our model folder (default: the bundled model)")
     parser.add_argument("--data", default=DEFAULT_DATA)

@@ -336,8 +336,8 @@ def target_text(text: str) -> str:
 
 def tokenizer_corpus(recipe, per_folder: int) -> list[str]:
     """Cleaned formulas like the targets: im2latex labels + the renderer's formula lists."""
-    from training.builders import FORMULAS
-    from training.data import load_split, select_rows
+    from training.data.sources import load_split, select_rows
+    from training.models.builders import FORMULAS
 
     texts: list[str] = []
     for source in recipe.datasets:
@@ -356,7 +356,7 @@ def build_for_recipe(recipe):
     """``build`` hook: build once into ``<output_dir>/init`` so resumed runs share it."""
     import dataclasses
 
-    from training.train import load_pretrained_from, output_dir_of
+    from training.trainer.train import load_pretrained_from, output_dir_of
 
     options = {"shape": "bundled", "seed": 0, "corpus_per_folder": 20000,
                **recipe.build_args}
@@ -384,7 +384,7 @@ class BundledCollator:
                  **_unused):
         import torch
 
-        from training.collators import ImagePreparer
+        from training.data.collators import ImagePreparer
 
         if not 0.0 <= decoder_noise < 1.0:
             raise ValueError(f"decoder_noise must be in [0, 1), not {decoder_noise}")

@@ -25,8 +25,8 @@ from typing import Any
 
 from model.errors import SnapTexError
 from model.options import DEFAULT_BEAMS
-from training.data import describe_location, load_split, select_rows
-from training.metrics import (
+from training.data.sources import describe_location, load_split, select_rows
+from training.evaluate.metrics import (
     edit_distance,
     prediction_tokens,
     reference_tokens,

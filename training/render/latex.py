@@ -20,7 +20,7 @@ from pathlib import Path
 
 from PIL import Image
 
-from training.render_style import BatchStyle, ItemStyle
+from training.render.style import BatchStyle, ItemStyle
 
 logger = logging.getLogger(__name__)
 

@@ -9,7 +9,7 @@ import logging
 import subprocess
 from pathlib import Path
 
-from training.render_shards import Settings
+from training.render.shards import Settings
 
 logger = logging.getLogger(__name__)
 

@@ -10,9 +10,9 @@ import time
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-from training.render_formulas import is_validation
-from training.render_latex import Item, render_batch
-from training.render_style import (
+from training.render.formulas import is_validation
+from training.render.latex import Item, render_batch
+from training.render.style import (
     FONT_WEIGHTS,
     finish_image,
     png_bytes,

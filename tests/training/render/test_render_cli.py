@@ -8,8 +8,8 @@ import json
 import pytest
 from PIL import Image
 
-from training.render import main
-from training.render_formulas import (
+from training.render.cli import main
+from training.render.formulas import (
     Source,
     formula_key,
     is_validation,
@@ -17,7 +17,7 @@ from training.render_formulas import (
     quotas,
     select_formulas,
 )
-from training.render_latex import tools_missing
+from training.render.latex import tools_missing
 
 needs_latex = pytest.mark.skipif(
     bool(tools_missing()), reason=f"{' and '.join(tools_missing())} not installed"

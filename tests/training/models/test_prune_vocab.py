@@ -10,7 +10,7 @@ import pytest
 import torch
 
 from model.options import SEED_PROMPT
-from training.prune_vocab import (
+from training.models.prune_vocab import (
     BpeVocab,
     PruneError,
     bpe_trace,
@@ -20,7 +20,7 @@ from training.prune_vocab import (
     select_tokens,
 )
 
-FORMULAS = Path(__file__).resolve().parents[3] / "shared" / "data" / "formulas"
+FORMULAS = Path(__file__).resolve().parents[4] / "shared" / "data" / "formulas"
 SMALL_CORPUS = read_corpus([FORMULAS / "math_competition" / "formulas.txt"], limit=150)
 IN_VOCAB = [f for i, f in enumerate(SMALL_CORPUS) if i % 10][:8]  # not held out
 OOV_TEXT = "\\oint_{∂Ω} ω = ∫ é"

@@ -7,7 +7,7 @@ import random
 import pytest
 from PIL import Image
 
-from training.render_style import (
+from training.render.style import (
     FONT_WEIGHTS,
     MAX_MARGIN_INCH,
     SIZE_WEIGHTS,

@@ -21,7 +21,7 @@ Output: a folder loadable with stock ``AutoModelForSeq2SeqLM`` / ``AutoProcessor
 (tokenizer.json vocab + merges + added tokens remapped, config ids remapped) and a
 ``snaptex.json`` with the report under ``prune_vocab``.
 
-    python -m training.prune_vocab SRC_DIR OUT_DIR [--corpus ../shared/data/formulas]
+    python -m training.models.prune_vocab SRC_DIR OUT_DIR [--corpus ../shared/data/formulas]
 """
 
 from __future__ import annotations
@@ -42,7 +42,7 @@ from model.options import SEED_PROMPT
 
 logger = logging.getLogger(__name__)
 
-DEFAULT_CORPUS = Path(__file__).resolve().parents[2] / "shared" / "data" / "formulas"
+DEFAULT_CORPUS = Path(__file__).resolve().parents[3] / "shared" / "data" / "formulas"
 BYTE_TOKEN = re.compile(r"^<0x[0-9A-F]{2}>$")
 UNUSED_TOKEN = re.compile(r"^<unused\d+>$")
 # Config / generation-config fields holding token ids (at any nesting level).
@@ -439,7 +439,7 @@ def write_checkpoint(
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(
-        prog="python -m training.prune_vocab", description=__doc__.split("\n\n")[0]
+        prog="python -m training.models.prune_vocab", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("model", help="T5Gemma-2 checkpoint folder")
     parser.add_argument("out", help="output folder for the pruned checkpoint")

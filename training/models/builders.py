@@ -1,8 +1,8 @@
 """``build`` hooks for recipes: ``function(recipe) -> (model, processor)``.
 
-A recipe names one as ``"build": "training.builders:tiny_t5gemma2"``. Builders let a
+A recipe names one as ``"build": "training.models.builders:tiny_t5gemma2"``. Builders let a
 recipe start from a model that is not on the hub (a random shape for smoke runs, a
-from-scratch model) while everything after step 4 of ``training.train`` stays the same.
+from-scratch model) while everything after step 4 of ``training.trainer.train`` stays the same.
 """
 
 from __future__ import annotations
@@ -38,7 +38,7 @@ def tiny_t5gemma2(recipe: Recipe):
     the Auto classes exactly like a hub checkpoint.
     """
     from training.models.t5gemma2 import build_t5gemma2
-    from training.train import load_pretrained_from, output_dir_of
+    from training.trainer.train import load_pretrained_from, output_dir_of
 
     options = {
         "shape": "tiny",

@@ -8,7 +8,7 @@ import random
 import pytest
 from PIL import ImageStat
 
-from training.render_latex import (
+from training.render.latex import (
     Item,
     latex_source,
     parse_log,
@@ -16,7 +16,7 @@ from training.render_latex import (
     render_batch,
     tools_missing,
 )
-from training.render_style import (
+from training.render.style import (
     BatchStyle,
     ItemStyle,
     finish_image,

@@ -5,9 +5,9 @@ their mean usually scores better than the last of them, at no cost at inference:
 stopped mid-schedule should ship. At the end of an annealed cosine the last checkpoint
 is as good (measured in README, ADR-004). The output is a normal
 checkpoint folder (the newest input's config, processor and tokenizer files, averaged
-``model.safetensors``) that ``snaptex eval`` and ``training.export_bundled`` take as is.
+``model.safetensors``) that ``snaptex eval`` and ``training.export.bundled`` take as is.
 
-    python -m training.average runs/bundled/checkpoint-13600 ... --out runs/bundled/avg
+    python -m training.export.average runs/bundled/checkpoint-13600 ... --out runs/bundled/avg
 """
 
 from __future__ import annotations
@@ -84,7 +84,7 @@ def _load(path: Path) -> dict:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m training.average",
+    parser = argparse.ArgumentParser(prog="python -m training.export.average",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("checkpoints", nargs="+", type=Path,
                         help="checkpoint folders, oldest first (the newest gives the config)")

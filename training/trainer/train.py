@@ -14,10 +14,10 @@ Examples::
 Several GPUs or nodes use the Trainer's own support, no code change (each process
 gets ``per_device_train_batch_size``, so N GPUs multiply the effective batch by N)::
 
-    accelerate launch -m training.train --recipe t5gemma2-a100
-    torchrun --nproc-per-node 4 -m training.train --recipe t5gemma2-a100
+    accelerate launch -m training.trainer.train --recipe t5gemma2-a100
+    torchrun --nproc-per-node 4 -m training.trainer.train --recipe t5gemma2-a100
     torchrun --nnodes 2 --node-rank R --master-addr HOST --nproc-per-node 8 \\
-        -m training.train --recipe t5gemma2-a100
+        -m training.trainer.train --recipe t5gemma2-a100
 """
 
 from __future__ import annotations
@@ -30,9 +30,8 @@ from pathlib import Path
 from typing import Any
 
 from model.manifest import update_hints
-from training import preflight
-from training.collators import import_object, make_collator, tokenizer_of
-from training.data import load_train_eval
+from training.data.collators import import_object, make_collator, tokenizer_of
+from training.data.sources import load_train_eval
 from training.recipe import (
     DEFAULT_RECIPE,
     Recipe,
@@ -43,6 +42,7 @@ from training.recipe import (
     read_recipe_dict,
     resolve_local,
 )
+from training.trainer import preflight
 
 logger = logging.getLogger(__name__)
 
@@ -51,8 +51,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="snaptex train",
         description="Train or fine-tune a model from a recipe.",
-        epilog="Several GPUs or nodes: `accelerate launch -m training.train ...` or "
-        "`torchrun --nproc-per-node N -m training.train ...` (no code change).",
+        epilog="Several GPUs or nodes: `accelerate launch -m training.trainer.train ...` or "
+        "`torchrun --nproc-per-node N -m training.trainer.train ...` (no code change).",
     )
     add = parser.add_argument
     add(
@@ -269,11 +269,11 @@ def set_determinism(recipe: Recipe, device: str) -> None:
 def make_trainer(recipe, model, processor, train, evaluation, args):
     from transformers import Seq2SeqTrainer
 
-    from training.compute_time import ComputeTimeCallback
+    from training.trainer.compute_time import ComputeTimeCallback
 
     compute_metrics = None
     if args.predict_with_generate:
-        from training.metrics import make_compute_metrics
+        from training.evaluate.metrics import make_compute_metrics
 
         compute_metrics = make_compute_metrics(tokenizer_of(processor), recipe.prompt)
     trainer_class = import_object(recipe.trainer) if recipe.trainer else Seq2SeqTrainer

@@ -23,7 +23,7 @@ import sys
 import time
 from pathlib import Path
 
-from training.render_formulas import (
+from training.render.formulas import (
     DEFAULT_MAX_CHARS,
     DEFAULT_MIN_CHARS,
     Source,
@@ -32,17 +32,17 @@ from training.render_formulas import (
     read_excluded_keys,
     select_formulas,
 )
-from training.render_latex import FONT_PACKAGES, tools_missing
-from training.render_manifest import FAILURES, MANIFEST, Manifest
-from training.render_shards import Settings, ShardTask, plan_shards, render_shard
-from training.render_style import DEFAULT_DPI_RANGE, FONT_WEIGHTS, THEME_WEIGHTS, THEMES
+from training.render.latex import FONT_PACKAGES, tools_missing
+from training.render.manifest import FAILURES, MANIFEST, Manifest
+from training.render.shards import Settings, ShardTask, plan_shards, render_shard
+from training.render.style import DEFAULT_DPI_RANGE, FONT_WEIGHTS, THEME_WEIGHTS, THEMES
 
 logger = logging.getLogger(__name__)
 
 MAX_WORKERS = 2  # the machine is shared: rendering must leave room for training
 # The held-out im2latex test split, next to the project (see ../shared/data/README.md).
 DEFAULT_EXCLUDE = (
-    Path(__file__).resolve().parents[1].parent / "shared/data/im2latex-100k/test"
+    Path(__file__).resolve().parents[2].parent / "shared/data/im2latex-100k/test"
 )
 
 

@@ -6,8 +6,8 @@ safetensors weights, config, generation config, processor + tokenizer files,
 the recipe, how much training went in and the evaluation figures with the command that
 reproduces them. Checkpoints carry optimizer state; none of that is shipped.
 
-    python -m training.export_bundled                     # newest runs/bundled/checkpoint-*
-    python -m training.export_bundled --eval-report runs/bundled/eval-test300.json
+    python -m training.export.bundled                     # newest runs/bundled/checkpoint-*
+    python -m training.export.bundled --eval-report runs/bundled/eval-test300.json
 """
 
 from __future__ import annotations
@@ -20,10 +20,10 @@ import time
 from itertools import pairwise
 from pathlib import Path
 
-from training.average import PROVENANCE
 from training.command import guarded, setup_logging
-from training.compute_time import recorded
+from training.export.average import PROVENANCE
 from training.recipe import REPO_ROOT, RecipeError, load_recipe
+from training.trainer.compute_time import recorded
 
 logger = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ def training_facts(checkpoint: Path, run_dir: Path) -> dict:
 def compute_words(saved: dict | None, steps: int) -> str:
     """The card's words for the compute time a checkpoint at ``steps`` recorded."""
     if saved is None:
-        return "not recorded (the run predates `training.compute_time`)"
+        return "not recorded (the run predates `training.trainer.compute_time`)"
     hours = f"{saved['seconds'] / 3600:.2f} h"
     since = saved["since_step"] or 0
     if since == 0:
@@ -93,13 +93,13 @@ def compute_words(saved: dict | None, steps: int) -> str:
 
 
 def averaged_lines(checkpoint: Path) -> list[str]:
-    """A history line if the folder is a ``training.average`` of several checkpoints."""
+    """A history line if the folder is a ``training.export.average`` of several checkpoints."""
     path = checkpoint / PROVENANCE
     if not path.is_file():
         return []
     names = json.loads(path.read_text(encoding="utf-8")).get("checkpoints", [])
     return [f"The weights are the mean of {len(names)} checkpoints ({', '.join(names)}; "
-            "`python -m training.average`); the step count and loss are the last one's."]
+            "`python -m training.export.average`); the step count and loss are the last one's."]
 
 
 def lr_restarts(log_history: list[dict], factor: float = 3.0) -> list[tuple[int, float, float]]:
@@ -257,7 +257,7 @@ ENCODER_NAMES = {"swin": "Swin", "donut-swin": "DonutSwin", "segformer": "Segfor
 
 
 def encoder_details(enc) -> str:
-    """Stage sizes of any encoder ``training.bundled.encoder_config`` builds."""
+    """Stage sizes of any encoder ``training.models.bundled.encoder_config`` builds."""
     if enc.model_type == "dpt":
         cnn = enc.backbone_config
         return (f"BiT ResNet stem {cnn.embedding_size}, stages of widths "
@@ -298,12 +298,13 @@ def recipe_summary(recipe) -> dict:
 
 def recipe_text(recipe) -> str:
     """How to rebuild it: one from-scratch recipe, or a stage that continues a folder."""
-    from training.train import output_dir_of
+    from training.trainer.train import output_dir_of
 
     name = recipe.name if recipe is not None else "bundled"
     run = output_dir_of(recipe) if recipe is not None else Path("runs/bundled")
-    train = f"    OMP_NUM_THREADS=1 torchrun --nproc-per-node 2 -m training.train --recipe {name}"
-    export = f"    python -m training.export_bundled --recipe {name} --run-dir {run}"
+    train = ("    OMP_NUM_THREADS=1 torchrun --nproc-per-node 2 -m training.trainer.train"
+             f" --recipe {name}")
+    export = f"    python -m training.export.bundled --recipe {name} --run-dir {run}"
     if recipe is None or not recipe.model:
         return (f"Recipe: `training/recipes/{name}.json` (rebuilds from scratch on CPU):\n\n"
                 f"{train}\n{export}\n")
@@ -343,7 +344,7 @@ def write_model_card(out: Path, model, facts: dict, report: dict | None,
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m training.export_bundled",
+    parser = argparse.ArgumentParser(prog="python -m training.export.bundled",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--checkpoint", type=Path, help="default: newest in --run-dir")
     parser.add_argument("--run-dir", type=Path, default=RUN_DIR)
@@ -351,7 +352,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--eval-report", type=Path,
                         help="JSON written by `snaptex eval` on this checkpoint")
     parser.add_argument("--eval-command", default="", help="the command that wrote it")
-    parser.add_argument("--peer-report", type=Path, help="JSON from training.peer_compare")
+    parser.add_argument("--peer-report", type=Path, help="JSON from training.evaluate.peer_compare")
     parser.add_argument("--history-note",
                         help="what the checkpoint cannot show, e.g. data added on resuming")
     parser.add_argument("--recipe", default="bundled",
