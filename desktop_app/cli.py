@@ -18,10 +18,10 @@ SUBCOMMANDS: dict[str, tuple[str, str]] = {
     ),
     "ocr": ("model.ocr:main", "print LaTeX for image files (or - for stdin)"),
     "worker": ("model.worker:main", "run the inference worker on stdin/stdout"),
-    "train": ("training.train:main", "train or fine-tune a model from a recipe"),
-    "eval": ("training.evaluate:main", "evaluate one or two models on a data set"),
-    "render": ("training.render:main", "render LaTeX formulas to training images"),
-    "bench": ("model.bench:main", "measure latency, cold start and memory"),
+    "train": ("training.trainer.train:main", "train or fine-tune a model from a recipe"),
+    "eval": ("training.evaluate.evaluator:main", "evaluate one or two models on a data set"),
+    "render": ("training.render.cli:main", "render LaTeX formulas to training images"),
+    "bench": ("bench.worker_latency:main", "measure latency, cold start and memory"),
 }
 
 USAGE = """usage: snaptex [SUBCOMMAND] [ARGS...]

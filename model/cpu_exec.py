@@ -1,6 +1,6 @@
 """Run a T5Gemma-2 (or any HF seq2seq model) fast on a CPU.
 
-What matters on a laptop CPU, measured with ``python -m model.shape_bench``:
+What matters on a laptop CPU, measured with ``python -m bench.t5gemma2_shapes``:
 
 * bf16 runs SigLIP 2-4x faster than fp32 on CPUs with AMX or AVX512-BF16 (oneDNN uses
   them) and halves memory; without those flags bf16 is emulated and slower than fp32. So
@@ -16,135 +16,23 @@ What matters on a laptop CPU, measured with ``python -m model.shape_bench``:
 * HF ``generate`` already runs the encoder once per image and expands its output across
   beams for encoder-decoder models (checked by tests/speed), so nothing to do there.
 
-The model folder may hold ``snaptex.json`` written by the training tools
-(``training/prune_vocab.py``, ``training/resize_vision.py``); :class:`SnaptexHints` is
-its schema and :func:`read_hints` reads it.
+The folder's ``snaptex.json`` (:mod:`model.manifest`) carries the measured choices; this
+module applies them.
 """
 
 from __future__ import annotations
 
-import json
 import logging
-import math
 import os
-from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from model.ctc_head import HINT_KEY as CTC_HINT_KEY
+from model.manifest import DTYPES, SnaptexHints, checked_quantize, read_hints
 
 logger = logging.getLogger(__name__)
 
-HINTS_FILE = "snaptex.json"
 # Any one means bf16 matmuls run natively (AMX tiles or AVX512-BF16 dot products).
 BF16_FLAGS = frozenset({"amx_bf16", "avx512_bf16"})
-DTYPES = ("auto", "bfloat16", "float32")
-QUANTIZE = ("none", "int8-decoder")
-# Top-level keys that other modules read from ``SnaptexHints.extra``: "input" (the
-# adapters' pre-processing) and model/ctc_head.py's hint. Anything else is a typo or a
-# key from an older SnapTeX, and is ignored with a warning.
-EXTRA_KEYS = frozenset({"input", CTC_HINT_KEY})
-
-
-# ----------------------------------------------------------------------------- hints
-
-
-@dataclass
-class CpuHints:
-    """How the model was measured fastest on CPU (``"auto"`` = decide at load time)."""
-
-    dtype: str = "auto"
-    static_cache: bool = False
-    compile: bool = False
-    # "int8-decoder": dynamic int8 weights for the decoder's Linear layers (fp32 model).
-    quantize: str = "none"
-
-
-@dataclass
-class SnaptexHints:
-    """Schema of ``snaptex.json`` in a model folder. Unknown keys are kept in ``extra``.
-
-    ``prune_vocab``: report of ``training/prune_vocab.py`` (kept tokens, coverage...).
-    ``vision_resized_from``: original SigLIP image size if ``training/resize_vision.py``
-    changed it (the model then needs a fine-tune at the new size).
-    """
-
-    prune_vocab: dict[str, Any] | None = None
-    vision_resized_from: int | None = None
-    vision_image_size: int | None = None
-    cpu: CpuHints = field(default_factory=CpuHints)
-    extra: dict[str, Any] = field(default_factory=dict)
-
-    def to_dict(self) -> dict[str, Any]:
-        data = asdict(self)
-        extra = data.pop("extra")
-        return {**extra, **{k: v for k, v in data.items() if v is not None}}
-
-
-def read_hints(folder: str | Path) -> SnaptexHints:
-    """The folder's ``snaptex.json``, or defaults when absent or unreadable (logged)."""
-    path = Path(folder) / HINTS_FILE
-    if not path.is_file():
-        return SnaptexHints()
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if not isinstance(data, dict):
-            raise ValueError("not a JSON object")
-        return _hints_from_dict(data)
-    except (OSError, ValueError, TypeError) as exc:
-        logger.warning("ignoring unreadable %s: %s", path, exc)
-        return SnaptexHints()
-
-
-def _hints_from_dict(data: dict[str, Any]) -> SnaptexHints:
-    cpu = data.get("cpu") or {}
-    if not isinstance(cpu, dict):
-        raise ValueError("'cpu' must be an object")
-    dtype = str(cpu.get("dtype", "auto"))
-    if dtype not in DTYPES:
-        raise ValueError(f"cpu.dtype must be one of {DTYPES}, not {dtype!r}")
-    quantize = checked_quantize(str(cpu.get("quantize", "none")))
-    known = {"prune_vocab", "vision_resized_from", "vision_image_size", "cpu"}
-    _warn_unknown(set(data) - known - EXTRA_KEYS)
-    return SnaptexHints(
-        prune_vocab=data.get("prune_vocab"),
-        vision_resized_from=_optional_int(data.get("vision_resized_from")),
-        vision_image_size=_optional_int(data.get("vision_image_size")),
-        cpu=CpuHints(
-            dtype=dtype,
-            static_cache=bool(cpu.get("static_cache", False)),
-            compile=bool(cpu.get("compile", False)),
-            quantize=quantize,
-        ),
-        extra={k: v for k, v in data.items() if k not in known},
-    )
-
-
-def _warn_unknown(keys: set[str]) -> None:
-    if keys:
-        logger.warning(
-            "snaptex.json: ignoring unknown key(s) %s (an older SnapTeX's model folder? "
-            "re-export it, or remove them)", ", ".join(sorted(keys))
-        )
-
-
-def _optional_int(value: Any) -> int | None:
-    return None if value is None else int(value)
-
-
-def update_hints(folder: str | Path, **changes: Any) -> SnaptexHints:
-    """Merge ``changes`` (top-level fields) into the folder's ``snaptex.json``."""
-    hints = read_hints(folder)
-    for key, value in changes.items():
-        if key == "cpu" and isinstance(value, dict):
-            value = CpuHints(**{**asdict(hints.cpu), **value})
-        if hasattr(hints, key) and key != "extra":
-            setattr(hints, key, value)
-        else:
-            hints.extra[key] = value
-    path = Path(folder) / HINTS_FILE
-    path.write_text(json.dumps(hints.to_dict(), indent=2) + "\n", encoding="utf-8")
-    return hints
 
 
 # ----------------------------------------------------------------------------- CPU
@@ -226,7 +114,7 @@ def choose_threads(
     Why not simply all cores: each op ends at an OpenMP barrier, and when another busy
     process has taken one of the cores the barrier waits a scheduler slice for the
     descheduled thread. On this 2-core machine under load, 1 thread ran the T5Gemma-2
-    decoder ~6x and SigLIP ~2.5x faster than 2 threads (model/shape_bench.py).
+    decoder ~6x and SigLIP ~2.5x faster than 2 threads (bench/t5gemma2_shapes.py).
     """
     if requested:  # None or 0: automatic
         if int(requested) < 1:
@@ -315,12 +203,6 @@ def optimize_for_cpu(
     return model
 
 
-def checked_quantize(value: str) -> str:
-    if value not in QUANTIZE:
-        raise ValueError(f"quantize must be one of {QUANTIZE}, not {value!r}")
-    return value
-
-
 def quantize_decoder(model) -> int:
     """Swap the decoder's Linear layers (and the LM head) for dynamic-int8 ones, in place.
 
@@ -395,21 +277,3 @@ def _cpu_compile_config():
     # generate() only auto-compiles on accelerators unless told otherwise.
     config._compile_all_devices = True
     return config
-
-
-def pooled_tokens(image_size: int, patch_size: int, mm_tokens: int) -> int:
-    """``mm_tokens_per_image`` for SigLIP at ``image_size``: the projector average-pools
-    the patch grid by an integer kernel, so the token grid side must divide the patch
-    grid side.
-    Keeps ``mm_tokens`` when possible (same text-encoder length as trained), else the
-    largest square grid that pools evenly."""
-    if image_size % patch_size:
-        raise ValueError(
-            f"image size {image_size} is not a multiple of patch {patch_size}"
-        )
-    patches = image_size // patch_size
-    side = math.isqrt(mm_tokens) if mm_tokens > 0 else 0
-    if side * side != mm_tokens or side < 1:
-        raise ValueError(f"mm_tokens_per_image {mm_tokens} is not a square")
-    best = max(d for d in range(1, min(side, patches) + 1) if patches % d == 0)
-    return best * best

@@ -1,7 +1,7 @@
 """The encoder's CTC head: how the app reads it, and a model folder's hint to use it.
 
 The bundled model was trained with a CTC loss on its encoder
-(``training/encoder_losses.py``): the encoder's tokens, read column by column from left to
+(``training/trainer/encoder_losses.py``): the encoder's tokens, read column by column from left to
 right and scored against the decoder's tied output embeddings, must emit the formula's
 tokens in order. It adds no parameters, so at inference it is a second, independent
 opinion, one that looks only at the pixels and not at the decoder's language model;

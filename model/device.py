@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from model import cpu_exec
+from model import cpu_exec, manifest
 
 logger = logging.getLogger(__name__)
 
@@ -61,7 +61,7 @@ def pick_dtype(device: str, requested: str = "auto", hinted: str = "auto") -> st
     if device == "mps":
         return "float32"  # bf16 kernels on MPS are incomplete across macOS versions
     return cpu_exec.choose_dtype(
-        "auto", hinted if hinted in cpu_exec.DTYPES else "auto"
+        "auto", hinted if hinted in manifest.DTYPES else "auto"
     )
 
 

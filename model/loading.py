@@ -14,7 +14,7 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from model import cpu_exec
+from model import cpu_exec, manifest
 from model.adapters import adapter_for
 from model.ctc_head import HINT_KEY, CtcDecoding
 from model.device import place
@@ -163,7 +163,7 @@ def load_recognizer(
     source = resolve_model(model)
     folder = source if isinstance(source, Path) else download(source)
     check_folder(folder)
-    hints = cpu_exec.read_hints(folder)
+    hints = manifest.read_hints(folder)
     try:
         placement = place(device, dtype, hints.cpu.dtype, threads)
     except ValueError as exc:

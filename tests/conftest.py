@@ -29,7 +29,7 @@ def corpus(limit: int = 4000) -> list[str]:
 @pytest.fixture(scope="session")
 def tiny_model_dir(tmp_path_factory) -> Path:
     """A tiny T5Gemma-2 (same classes, random weights) saved with save_pretrained."""
-    from model.build import build_t5gemma2
+    from training.models.t5gemma2 import build_t5gemma2
 
     out = tmp_path_factory.mktemp("tiny-t5gemma2")
     return build_t5gemma2(out, "tiny", corpus(), vocab_size=600, seed=0)

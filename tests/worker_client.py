@@ -1,5 +1,5 @@
 """Tests drive the worker through the same blocking client the benchmarks use."""
 
-from model.worker_process import REPO, WorkerProcess
+from bench.worker_process import REPO, WorkerProcess
 
 __all__ = ["REPO", "WorkerProcess"]

@@ -153,7 +153,7 @@ class Recipe:
         encoder loss (model/ctc_head.py), else None: CTC can only take part in the
         search with an encoder that learned to read for it."""
         from model.ctc_head import DEFAULT_FIRST_SYMBOL_ID, DEFAULT_WEIGHT
-        from training import encoder_loss_defaults as defaults
+        from training.trainer import encoder_loss_defaults as defaults
 
         args = self.trainer_args
         if not (self.trainer or "").endswith(":EncoderLossTrainer"):

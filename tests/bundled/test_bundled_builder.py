@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PIL import Image
 
-from training.bundled import (
+from training.models.bundled import (
     BOS_ID,
     EOS_ID,
     MAX_POSITIONS,
@@ -38,7 +38,7 @@ def test_full_shape_fits_the_disk_budget_in_float32():
     (64, 1024, (4, 64)), (48, 768, (3, 48)), (32, 512, (2, 32)), (128, 512, (8, 32)),
 ])
 def test_hybrid_grid_of_canvases_it_accepts(height, width, grid):
-    from training.bundled import hybrid_grid
+    from training.models.bundled import hybrid_grid
 
     assert hybrid_grid(BundledShape(image_height=height, image_width=width)) == grid
 
@@ -49,7 +49,7 @@ def test_hybrid_grid_of_canvases_it_accepts(height, width, grid):
     (64, 1000, "multiples of 16"),
 ])
 def test_hybrid_grid_refuses_canvases_dpt_cannot_tile(height, width, message):
-    from training.bundled import hybrid_grid
+    from training.models.bundled import hybrid_grid
 
     with pytest.raises(ValueError, match=message):
         hybrid_grid(BundledShape(image_height=height, image_width=width))
@@ -221,7 +221,7 @@ def test_decoder_noise_out_of_range_is_rejected(tiny_saved):
 def test_model_card_describes_every_encoder_variant(tmp_path, changes, name, detail):
     import dataclasses
 
-    from training.export_bundled import write_model_card
+    from training.export.bundled import write_model_card
 
     shape = dataclasses.replace(SHAPES["tiny"], **changes)
     facts = {"checkpoint": "checkpoint-1", "steps": 1, "batch_size": 2, "samples_seen": 2,

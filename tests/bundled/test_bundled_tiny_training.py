@@ -11,7 +11,7 @@ from PIL import Image
 
 def test_tiny_bundled_recipe_trains_and_reloads(tmp_path):
     from model.loading import load_recognizer
-    from training.train import main
+    from training.trainer.train import main
 
     out = tmp_path / "run"
     assert main(["--recipe", "bundled-tiny", "--output-dir", str(out)]) == 0
@@ -37,12 +37,12 @@ def test_tiny_bundled_recipe_trains_and_reloads(tmp_path):
 
 @pytest.mark.parametrize("encoder_loss", ["ctc", "symbols"])
 def test_encoder_loss_trainer_adds_its_term(tmp_path, encoder_loss):
-    from training.train import main
+    from training.trainer.train import main
 
     out = tmp_path / "run"
     args = {"encoder_loss": encoder_loss, "encoder_loss_weight": 0.5, "first_symbol_id": 260}
     assert main(["--recipe", "bundled-tiny", "--output-dir", str(out),
-                 "--set", "trainer=training.encoder_losses:EncoderLossTrainer",
+                 "--set", "trainer=training.trainer.encoder_losses:EncoderLossTrainer",
                  "--set", f"trainer_args={json.dumps(args)}"]) == 0
     log = json.loads((out / "train_log.json").read_text())
     extra = [e["encoder_loss"] for e in log["log_history"] if "loss" in e]
@@ -52,7 +52,7 @@ def test_encoder_loss_trainer_adds_its_term(tmp_path, encoder_loss):
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     """Two steps of the tiny bundled recipe, a checkpoint after each (shared: read only)."""
-    from training.train import main as train
+    from training.trainer.train import main as train
 
     run = tmp_path_factory.mktemp("tiny-bundled") / "run"
     assert train(["--recipe", "bundled-tiny", "--output-dir", str(run),
@@ -63,7 +63,7 @@ def tiny_run(tmp_path_factory):
 
 def test_export_writes_a_loadable_folder_with_a_model_card(tiny_run, tmp_path):
     from model.loading import load_recognizer
-    from training.export_bundled import main as export
+    from training.export.bundled import main as export
 
     run = tiny_run
     out = tmp_path / "bundled"
@@ -86,12 +86,12 @@ def test_a_ctc_trained_export_searches_jointly_with_its_ctc_head(tiny_run, tmp_p
     from ctc_reference import ctc_log_likelihood
 
     from model import ctc_head as ctc
-    from model.cpu_exec import read_hints
     from model.ctc_prefix import PrefixScorer, logits_processor
+    from model.images import formula_image
     from model.loading import load_recognizer
+    from model.manifest import read_hints
     from model.options import InferenceOptions
-    from model.shape_bench import formula_image
-    from training.export_bundled import main as export
+    from training.export.bundled import main as export
 
     out = tmp_path / "bundled"
     assert export(["--run-dir", str(tiny_run), "--out", str(out),
@@ -149,10 +149,10 @@ def test_a_batch_scores_each_image_against_its_own_frames(tiny_run, tmp_path,
     """generate expands the encoder outputs per beam in place, so the CTC scorer must be
     built from them before the search: one set of frames per image, not per beam."""
     from model import ctc_prefix
+    from model.images import formula_image
     from model.loading import load_recognizer
     from model.options import InferenceOptions
-    from model.shape_bench import formula_image
-    from training.export_bundled import main as export
+    from training.export.bundled import main as export
 
     out = tmp_path / "bundled"
     assert export(["--run-dir", str(tiny_run), "--out", str(out),
@@ -173,8 +173,8 @@ def test_a_batch_scores_each_image_against_its_own_frames(tiny_run, tmp_path,
 
 def test_export_of_an_average_says_which_checkpoints_went_in(tiny_run, tmp_path):
     from model.loading import load_recognizer
-    from training.average import main as average
-    from training.export_bundled import main as export
+    from training.export.average import main as average
+    from training.export.bundled import main as export
 
     run = tiny_run
     averaged = tmp_path / "avg"
@@ -196,7 +196,7 @@ def test_export_of_an_average_says_which_checkpoints_went_in(tiny_run, tmp_path)
     ({"world_size": 1}, 1),
 ])
 def test_samples_seen_count_every_process(tmp_path, launch, factor):
-    from training.export_bundled import launch_factor
+    from training.export.bundled import launch_factor
 
     if launch is not None:
         (tmp_path / "launch.json").write_text(json.dumps(launch))
@@ -214,13 +214,13 @@ def _logged(*rates):
     ([{"step": 5, "loss": 1.0}], []),  # nothing logged
 ])
 def test_lr_restarts_find_resumes_with_a_longer_schedule(history, restarts):
-    from training.export_bundled import lr_restarts
+    from training.export.bundled import lr_restarts
 
     assert lr_restarts(history) == restarts
 
 
 def test_model_card_tells_the_run_history(tmp_path):
-    from training.export_bundled import history_section
+    from training.export.bundled import history_section
 
     assert history_section([], None) == ""
     text = history_section(["At step 40 the learning rate went up"], "data/rendered-b added")
@@ -236,7 +236,7 @@ def test_model_card_tells_the_run_history(tmp_path):
     ({}, None, "greedy decoding"),  # reports from before options were recorded
 ])
 def test_model_card_names_the_decoding_it_was_measured_with(options, ctc_weight, words):
-    from training.export_bundled import decoding
+    from training.export.bundled import decoding
 
     assert decoding(options, ctc_weight) == words
 
@@ -245,8 +245,8 @@ def test_polish_stage_continues_an_exported_folder(tiny_run, tmp_path):
     """bundled-polish starts from an exported model (no optimiser state) and trains it."""
     from safetensors.torch import load_file
 
-    from training.export_bundled import main as export
-    from training.train import main as train
+    from training.export.bundled import main as export
+    from training.trainer.train import main as train
 
     exported = tmp_path / "exported"
     assert export(["--run-dir", str(tiny_run), "--out", str(exported)]) == 0
@@ -277,7 +277,7 @@ def test_polish_stage_continues_an_exported_folder(tiny_run, tmp_path):
                         "--run-dir runs/bundled-polish"]),
 ])
 def test_model_card_says_how_to_rebuild_it(name, words):
-    from training.export_bundled import recipe_text
+    from training.export.bundled import recipe_text
     from training.recipe import load_recipe
 
     text = recipe_text(load_recipe(name))

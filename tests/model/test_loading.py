@@ -118,7 +118,7 @@ def test_image_token_mismatch_is_caught(tmp_path, tiny_model_dir):
     ],
 )
 def test_ctc_ctc_hint_is_checked_at_load(tmp_path, tiny_model_dir, hint, message):
-    from model.cpu_exec import update_hints
+    from model.manifest import update_hints
 
     folder = tmp_path / "hinted"
     shutil.copytree(tiny_model_dir, folder)

@@ -1,4 +1,4 @@
-"""CPU execution choices: dtype decision table, CPU flags, hints file, threads."""
+"""CPU execution choices: dtype decision table, CPU flags, threads, folder hints."""
 
 from __future__ import annotations
 
@@ -8,14 +8,10 @@ import pytest
 
 from model import cpu_exec
 from model.cpu_exec import (
-    SnaptexHints,
     choose_dtype,
     cpu_flags,
     cpu_supports_bf16,
     physical_cores,
-    pooled_tokens,
-    read_hints,
-    update_hints,
 )
 
 XEON_AMX = "processor\t: 0\nflags\t\t: fpu sse avx2 avx512f amx_bf16 amx_tile\n"
@@ -69,71 +65,6 @@ def test_physical_cores_ignores_hyperthreads(monkeypatch):
     assert physical_cores("\n".join(blocks)) == 4
 
 
-@pytest.mark.parametrize(
-    ("size", "patch", "tokens", "expected"),
-    [
-        (896, 14, 256, 256),  # released: 64x64 patches pooled 4x4
-        (448, 14, 256, 256),  # 32x32 patches pooled 2x2
-        (224, 14, 256, 256),  # 16x16 patches, no pooling
-        (112, 14, 256, 64),  # 8x8 patches cannot make 16x16 tokens
-        (64, 16, 4, 4),
-        (16, 16, 4, 1),
-    ],
-)
-def test_pooled_tokens(size, patch, tokens, expected):
-    assert pooled_tokens(size, patch, tokens) == expected
-
-
-def test_pooled_tokens_rejects_partial_patches():
-    with pytest.raises(ValueError, match="multiple"):
-        pooled_tokens(450, 14, 256)
-
-
-def test_hints_round_trip_and_defaults(tmp_path):
-    assert read_hints(tmp_path) == SnaptexHints()
-    update_hints(tmp_path, vision_resized_from=896, cpu={"dtype": "bfloat16"}, note="x")
-    update_hints(tmp_path, cpu={"static_cache": True, "quantize": "int8-decoder"})
-    hints = read_hints(tmp_path)
-    assert hints.cpu.quantize == "int8-decoder"
-    assert hints.vision_resized_from == 896
-    assert hints.cpu.dtype == "bfloat16" and hints.cpu.static_cache is True
-    assert hints.extra == {"note": "x"}
-
-
-@pytest.mark.parametrize(
-    ("hints", "warned"),
-    [
-        ({"ctc_decoding": {"weight": 0.45}, "input": {"preprocess": True}}, None),
-        ({"ctc_rescoring": {"weight": 0.5}}, "ctc_rescoring"),  # session 10's key
-        ({"cpu": {}, "inputs": {}}, "inputs"),
-    ],
-)
-def test_unknown_hint_keys_are_named_in_a_warning(tmp_path, caplog, hints, warned):
-    (tmp_path / "snaptex.json").write_text(json.dumps(hints))
-    with caplog.at_level("WARNING", logger="model.cpu_exec"):
-        read_hints(tmp_path)
-    messages = [r.getMessage() for r in caplog.records]
-    if warned is None:
-        assert messages == []
-    else:
-        assert len(messages) == 1 and warned in messages[0]
-
-
-def test_extra_keys_name_the_ctc_hint():
-    from model.ctc_head import HINT_KEY
-
-    assert HINT_KEY in cpu_exec.EXTRA_KEYS
-
-
-@pytest.mark.parametrize(
-    "content",
-    ["[1, 2]", "{not json", '{"cpu": {"dtype": "int8"}}', '{"cpu": {"quantize": "int4"}}'],
-)
-def test_bad_hints_fall_back_to_defaults(tmp_path, content):
-    (tmp_path / "snaptex.json").write_text(content)
-    assert read_hints(tmp_path) == SnaptexHints()
-
-
 def test_optimize_for_cpu_follows_folder_hints(tiny_model_dir, tmp_path):
     import shutil
 
@@ -157,8 +88,8 @@ def test_optimize_for_cpu_follows_folder_hints(tiny_model_dir, tmp_path):
 def _decoder_logits(model, processor):
     import torch
 
+    from model.images import formula_image
     from model.options import SEED_PROMPT
-    from model.shape_bench import formula_image
 
     inputs = processor(text=SEED_PROMPT, images=formula_image(), return_tensors="pt")
     decoder_ids = torch.tensor([[2, 10, 11, 12, 13]])

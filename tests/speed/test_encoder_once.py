@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
+from bench.t5gemma2_shapes import EncoderCounter, formula_image
 from model.options import SEED_PROMPT
-from model.shape_bench import EncoderCounter, formula_image
 
 
 @pytest.mark.parametrize(("beams", "images"), [(1, 1), (4, 1), (3, 2)])

@@ -25,12 +25,13 @@ def formulas(limit: int) -> list[str]:
 
 
 def main(out: Path) -> None:
-    import model.build
-    from training import builders, train
+    import training.models.t5gemma2 as t5gemma2_build
+    from training.models import builders
+    from training.trainer import train
     from training.recipe import load_recipe
 
     rank = int(os.environ["RANK"])
-    real_build = model.build.build_t5gemma2
+    real_build = t5gemma2_build.build_t5gemma2
 
     def recording_build(folder, *args, **kwargs):
         with (out / "builds.log").open("a") as log:
@@ -38,7 +39,7 @@ def main(out: Path) -> None:
         time.sleep(1.0)  # long enough for a second, racing builder to start meanwhile
         return real_build(folder, *args, **kwargs)
 
-    model.build.build_t5gemma2 = recording_build
+    t5gemma2_build.build_t5gemma2 = recording_build
     builders.formula_corpus = formulas
     recipe = load_recipe("debug-tiny-cpu", {
         "output_dir": str(out / "run"),

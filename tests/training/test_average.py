@@ -7,7 +7,7 @@ import shutil
 import pytest
 import torch
 
-from training.average import average_checkpoints, average_state_dicts, main
+from training.export.average import average_checkpoints, average_state_dicts, main
 from training.recipe import RecipeError
 
 

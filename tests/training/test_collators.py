@@ -5,7 +5,7 @@ import torch
 from PIL import Image, ImageDraw
 
 from model.options import SEED_PROMPT
-from training.collators import (
+from training.data.collators import (
     IGNORE_INDEX,
     ImagePreparer,
     PixelCollator,

@@ -3,8 +3,8 @@
 import pytest
 from transformers import TrainerControl, TrainerState
 
-from training.compute_time import KEY, ComputeTimeCallback, recorded
-from training.export_bundled import compute_words
+from training.export.bundled import compute_words
+from training.trainer.compute_time import KEY, ComputeTimeCallback, recorded
 
 
 def begin(callback, state):
@@ -56,7 +56,7 @@ def test_recorded(callbacks, expected):
 @pytest.mark.parametrize(
     ("saved", "step", "words"),
     [
-        (None, 10, "not recorded (the run predates `training.compute_time`)"),
+        (None, 10, "not recorded (the run predates `training.trainer.compute_time`)"),
         ({"seconds": 5400.0, "since_step": 0}, 10, "1.50 h"),
         ({"seconds": 3600.0, "since_step": None}, 10, "1.00 h"),
         ({"seconds": 7200.0, "since_step": 14400}, 18800,

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 from PIL import Image
 
-from training.data import (
+from training.data.sources import (
     formula_chars,
     keep_short,
     load_split,
@@ -247,7 +247,7 @@ def test_curriculum_without_max_steps_is_refused(training_args):
 
 
 def test_curriculum_runs_read_in_order():
-    from training.train import training_arguments
+    from training.trainer.train import training_arguments
 
     recipe = Recipe.from_dict({"name": "t", "model": "m", "datasets": ["d"],
                                "training_args": {"max_steps": 2},

@@ -6,7 +6,7 @@ import pytest
 import torch
 
 from model.ctc_head import canvas_of, columns_first  # shared by the loss and decoding
-from training.encoder_losses import (
+from training.trainer.encoder_losses import (
     PRIOR_LOGIT,
     ctc_loss,
     symbol_logits,

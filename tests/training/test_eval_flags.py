@@ -6,9 +6,10 @@ import shutil
 import images_factory as f
 import pytest
 
-from model import bench, ocr
+from bench import worker_latency as bench
+from model import ocr
 from model.cpu_exec import update_hints
-from training import evaluate
+from training.evaluate import evaluator as evaluate
 from training.recipe import load_recipe
 
 

@@ -11,7 +11,7 @@ from training.recipe import load_recipe
     ("google/t5gemma-2-270m-270m does not appear to have a file named config.json", False),
 ])
 def test_gated_weights_say_how_to_get_them(message, hinted, monkeypatch):
-    from training import train
+    from training.trainer import train
     from training.recipe import RecipeError
 
     def refuse(*args, **kwargs):

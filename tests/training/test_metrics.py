@@ -5,7 +5,7 @@ import math
 import pytest
 
 from model.options import SEED_PROMPT
-from training.metrics import (
+from training.evaluate.metrics import (
     bleu4,
     edit_distance,
     make_compute_metrics,
@@ -122,7 +122,7 @@ def test_compute_metrics_for_trainer(tiny_model_dir):
 
 
 def test_eval_report_ranks_worst_and_counts_head_to_head():
-    from training.evaluate import Example, head_to_head, percentile, report_of
+    from training.evaluate.evaluator import Example, head_to_head, percentile, report_of
 
     examples = [
         Example(0, "x ^ { 2 }", "x^{2}", 10.0),

@@ -1,4 +1,4 @@
-"""training.peer_compare: both models on the same images, offline, like-for-like beams.
+"""training.evaluate.peer_compare: both models on the same images, offline, like-for-like beams.
 
 The real peer (``latex-ocr-junia``, the ``[peer]`` extra) is not installed for the test
 run; a fake peer class takes its place, and the bundled model is the real one.
@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from training import peer_compare as pc
+from training.evaluate import peer_compare as pc
 
 IM2LATEX = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "im2latex-100k"
 

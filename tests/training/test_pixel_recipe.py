@@ -7,7 +7,7 @@ named in the recipe and trained by the same entry point as the T5Gemma-2 recipes
 import json
 import math
 
-from training import train
+from training.trainer import train
 
 IM2LATEX = "../shared/data/im2latex-100k"
 

@@ -14,7 +14,7 @@ from training.recipe import (
     parse_assignment,
     resolve_local,
 )
-from training.train import build_parser, main, recipe_from_args
+from training.trainer.train import build_parser, main, recipe_from_args
 
 A100 = load_recipe("t5gemma2-a100")
 
@@ -232,13 +232,13 @@ def test_unknown_recipe_lists_the_bundled_ones(capsys):
     ],
 )
 def test_cpu_training_values(recipe_values, bf16_native, expected):
-    from training.train import cpu_training_values
+    from training.trainer.train import cpu_training_values
 
     assert cpu_training_values(recipe_values, bf16_native) == expected
 
 
 def test_cpu_training_values_leaves_the_recipe_alone():
-    from training.train import cpu_training_values
+    from training.trainer.train import cpu_training_values
 
     values = {"bf16": True}
     cpu_training_values(values, bf16_native=False)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from PIL import Image, ImageDraw
 
-from training.reliance import Reliance, derangement, image_reliance
+from training.evaluate.reliance import Reliance, derangement, image_reliance
 
 
 @pytest.mark.parametrize(("n", "seed"), [(2, 0), (3, 1), (8, 2), (16, 3), (12, 4)])
@@ -34,7 +34,7 @@ def test_reliance_runs_the_model_on_both_orders(tmp_path):
     from conftest import corpus
     from transformers import AutoProcessor, VisionEncoderDecoderModel
 
-    from training.bundled import BundledCollator, build
+    from training.models.bundled import BundledCollator, build
     from training.recipe import load_recipe
 
     build(corpus(400), "tiny", seed=0, out_dir=tmp_path)
@@ -53,7 +53,7 @@ def test_reliance_runs_the_model_on_both_orders(tmp_path):
 
 
 def test_missing_folder_is_one_line(tmp_path, capsys):
-    from training.reliance import main
+    from training.evaluate.reliance import main
 
     assert main(["--model", str(tmp_path / "nope")]) == 2
     expected = f"reliance: error: no model folder at {tmp_path / 'nope'}"

@@ -6,7 +6,8 @@ import shutil
 
 import pytest
 
-from training import evaluate, train
+from training.evaluate import evaluator as evaluate
+from training.trainer import train
 
 IM2LATEX = "../shared/data/im2latex-100k"
 
@@ -60,8 +61,8 @@ def batch_loss(model_dir, batch):
 def first_batch(model_dir):
     from transformers import AutoProcessor
 
-    from training.collators import make_collator
-    from training.data import load_train_eval
+    from training.data.collators import make_collator
+    from training.data.sources import load_train_eval
     from training.recipe import load_recipe
 
     recipe = load_recipe(
@@ -221,7 +222,7 @@ def test_resume_continues_from_the_last_checkpoint(run, tmp_path, caplog):
     assert train.main(train_argv(init, out, "--max-steps", "1", *saving)) == 0
     assert (out / "checkpoint-1").is_dir()
     caplog.clear()
-    with caplog.at_level("INFO", logger="training.train"):
+    with caplog.at_level("INFO", logger="training.trainer.train"):
         assert train.main(train_argv(init, out, "--max-steps", "2", *saving)) == 0
     assert any("resuming from" in r.getMessage() for r in caplog.records)
     log = json.loads((out / "train_log.json").read_text())
@@ -233,7 +234,7 @@ def test_resume_continues_from_the_last_checkpoint(run, tmp_path, caplog):
 
 
 def compute_time(checkpoint):
-    from training.compute_time import recorded
+    from training.trainer.compute_time import recorded
 
     state = json.loads((checkpoint / "trainer_state.json").read_text())
     return recorded(state["stateful_callbacks"])

@@ -1,0 +1,1 @@
+"""Benchmarks and profilers of the worker and model shapes: tooling, never imported by the app."""

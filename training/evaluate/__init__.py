@@ -1,0 +1,1 @@
+"""Evaluation: metrics, ``snaptex eval``, the peer comparison and image-reliance probe."""

@@ -1,0 +1,1 @@
+"""Rendering: formula lists -> training images with real LaTeX (``snaptex render``)."""
