@@ -363,6 +363,11 @@ def parse_assignment(text: str) -> tuple[str, Any]:
 # -- paths -----------------------------------------------------------------------
 
 
+def output_dir_of(recipe: Recipe) -> Path:
+    """Where a run writes its checkpoints: ``output_dir``, else ``runs/<name>``."""
+    return Path(recipe.output_dir or Path("runs") / recipe.name)
+
+
 def resolve_local(path_or_id: str) -> Path | None:
     """The local folder ``path_or_id`` names, or ``None`` when it is a hub id.
 

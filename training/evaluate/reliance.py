@@ -90,8 +90,8 @@ def recipe_batches(recipe, processor, rows_per_source: int, batch_size: int):
 def run(args: argparse.Namespace) -> int:
     import dataclasses
 
+    from training.models.pretrained import load_pretrained_from
     from training.recipe import load_recipe
-    from training.trainer.train import load_pretrained_from
 
     if not (Path(args.model) / "config.json").is_file():
         raise ValueError(f"no model folder at {args.model}")

@@ -298,7 +298,7 @@ def recipe_summary(recipe) -> dict:
 
 def recipe_text(recipe) -> str:
     """How to rebuild it: one from-scratch recipe, or a stage that continues a folder."""
-    from training.trainer.train import output_dir_of
+    from training.recipe import output_dir_of
 
     name = recipe.name if recipe is not None else "bundled"
     run = output_dir_of(recipe) if recipe is not None else Path("runs/bundled")

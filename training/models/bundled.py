@@ -356,7 +356,8 @@ def build_for_recipe(recipe):
     """``build`` hook: build once into ``<output_dir>/init`` so resumed runs share it."""
     import dataclasses
 
-    from training.trainer.train import load_pretrained_from, output_dir_of
+    from training.models.pretrained import load_pretrained_from
+    from training.recipe import output_dir_of
 
     options = {"shape": "bundled", "seed": 0, "corpus_per_folder": 20000,
                **recipe.build_args}
