@@ -252,8 +252,8 @@ def peer_section(report: dict | None) -> str:
     )
 
 
-ENCODER_NAMES = {"swin": "Swin", "donut-swin": "DonutSwin", "segformer": "Segformer",
-                 "vit": "ViT", "dpt": "ResNet + ViT (DPT-hybrid)"}
+ENCODER_NAMES = {"swin": "Swin", "donut-swin": "DonutSwin", "vit": "ViT",
+                 "dpt": "ResNet + ViT (DPT-hybrid)"}
 
 
 def encoder_details(enc) -> str:
@@ -267,9 +267,6 @@ def encoder_details(enc) -> str:
     if enc.model_type == "vit":
         return (f"{enc.num_hidden_layers} layers of width {enc.hidden_size}, "
                 f"{enc.patch_size}-px patches, learned absolute positions")
-    if enc.model_type == "segformer":
-        return (f"{list(enc.depths)} blocks per stage, widths {list(enc.hidden_sizes)}, "
-                "positions from its depthwise convolutions")
     widths = [enc.embed_dim * 2**i for i in range(len(enc.depths))]
     absolute = getattr(enc, "use_absolute_embeddings", False)
     positions = "learned absolute positions" if absolute else "relative positions only"
