@@ -340,7 +340,7 @@ def add_ratios(results: list[dict[str, Any]]) -> None:
 
 
 def check_targets(results: list[dict[str, Any]]) -> dict[str, Any]:
-    """The issue's figures (ratios vs stock fp32) and whether this run met them."""
+    """The speed targets (ratios vs stock fp32) and whether this run met them."""
     ratios = {
         r["config"]: r["ratio_vs_stock_fp32"]
         for r in results

@@ -7,8 +7,8 @@ true pairs (nats per token) says how much the model relies on the image: ~0 mean
 all. ``encoder_spread`` (the encoder output's standard deviation across the images of a
 batch, averaged over positions and channels) tells why: near 0 the encoder has collapsed
 to one output for every image, which a decoder-only loss drives it to early on (0.17 at
-initialisation, 0.007 after 600 steps of session 3's Swin recipe). Cheap enough to run on
-every checkpoint of a long run (a few batches, no generation)::
+initialisation, 0.007 after 600 steps of a Swin encoder trained on the decoder's loss).
+Cheap enough to run on every checkpoint of a long run (a few batches, no generation)::
 
     python -m training.evaluate.reliance --model runs/bundled/checkpoint-900 --recipe bundled
 """

@@ -206,7 +206,7 @@ loss.
 | last logged training loss | {last_loss} |
 | training compute time | {compute} |
 | wall-clock span of the run | {wall_clock_hours} h (2 shared CPU cores; includes pauses \
-between sessions) |
+between resumes) |
 
 {history}
 {evaluation}
