@@ -34,7 +34,13 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
+import torch
+from tokenizers import Tokenizer
+from transformers import AutoModelForSeq2SeqLM, GenerationConfig
+
+from model.manifest import update_hints
 from model.options import SEED_PROMPT
+from training.command import guarded, setup_logging
 from training.models.token_selection import (
     BpeVocab,
     PruneError,
@@ -65,7 +71,6 @@ NOT_COPIED = {
 
 def prune_model(model, kept: list[int]):
     """Slice the tied embedding / LM head to ``kept`` rows, in place."""
-    import torch
 
     keep = torch.tensor(kept, dtype=torch.long)
     encoder_embed = model.model.encoder.text_model.embed_tokens
@@ -144,7 +149,6 @@ def prune_checkpoint(
     keep_texts: Iterable[str] = (SEED_PROMPT,),
 ) -> dict[str, Any]:
     """Write the pruned checkpoint + processor to ``dst``; returns the report."""
-    from tokenizers import Tokenizer
 
     src, dst = Path(src), Path(dst)
     tokenizer_path = src / "tokenizer.json"
@@ -187,10 +191,6 @@ def write_checkpoint(
     tokenizer_json: dict[str, Any],
     report: dict[str, Any],
 ) -> None:
-    from transformers import AutoModelForSeq2SeqLM, GenerationConfig
-
-    from model.manifest import update_hints
-
     old_to_new = {old: new for new, old in enumerate(kept)}
     model = AutoModelForSeq2SeqLM.from_pretrained(src, dtype="auto")
     prune_model(model, kept)
@@ -250,7 +250,6 @@ def main(argv: list[str] | None = None) -> int:
         "~2x faster per token than the pruned model in fp32 or bf16 (README figures)",
     )
     args = parser.parse_args(argv)
-    from training.command import guarded, setup_logging
 
     setup_logging()
     return guarded("prune_vocab", lambda: prune_and_report(args),
@@ -267,8 +266,6 @@ def prune_and_report(args: argparse.Namespace) -> int:
         keep_texts=args.keep_text,
     )
     if args.int8_decoder:
-        from model.manifest import update_hints
-
         update_hints(args.out, cpu={"quantize": "int8-decoder"})
     print(json.dumps({k: v for k, v in report.items() if k != "kept_ids"}, indent=2))
     return 0
