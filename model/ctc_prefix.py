@@ -31,6 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+from transformers import LogitsProcessor, LogitsProcessorList
 
 NEG_INF = float("-inf")
 NO_SYMBOL = -1  # Hypotheses.last of a hypothesis that has no CTC symbol yet
@@ -175,8 +176,6 @@ class PrefixScorer:
 
 def logits_processor(scorer: PrefixScorer):
     """``scorer`` as a transformers ``LogitsProcessorList`` for ``generate``."""
-    from transformers import LogitsProcessor, LogitsProcessorList
-
     class _CtcPrefix(LogitsProcessor):
         def __call__(self, input_ids, scores):
             return scorer(input_ids, scores)
