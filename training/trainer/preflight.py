@@ -10,8 +10,6 @@ from __future__ import annotations
 import logging
 import os
 
-from huggingface_hub import HfApi, try_to_load_from_cache
-
 from training.recipe import Recipe, RecipeError, looks_like_path, resolve_local
 
 logger = logging.getLogger(__name__)
@@ -68,6 +66,8 @@ def _source_problems(path: str, kind: str, override: str) -> list[str]:
 
 def hub_available(repo_id: str, repo_type: str) -> bool:
     """True when ``repo_id`` is in the local cache or the hub answers for it."""
+    from huggingface_hub import HfApi, try_to_load_from_cache  # 0.2 s; only for hub ids
+
     marker = "config.json" if repo_type == "model" else "README.md"
     cached = try_to_load_from_cache(repo_id, marker, repo_type=repo_type)
     if isinstance(cached, str):
