@@ -62,7 +62,7 @@ def images_from_dataset(
     folder: Path, split: str, limit: int
 ) -> list[tuple[str, bytes]]:
     """PNG bytes of the first ``limit`` rows of a parquet split (no decoding by datasets)."""
-    import pyarrow.parquet as pq
+    import pyarrow.parquet as pq  # only with --images from a parquet split
 
     rows: list[tuple[str, bytes]] = []
     for shard in sorted((folder / split).glob("*.parquet")):

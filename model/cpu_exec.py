@@ -29,6 +29,8 @@ from typing import Any
 
 from model.manifest import DTYPES, SnaptexHints, checked_quantize, read_hints
 
+# torch and transformers are imported inside the functions that use them: they take
+# seconds, and the worker reports `loading` and `snaptex ocr --help` answers before that.
 logger = logging.getLogger(__name__)
 
 # Any one means bf16 matmuls run natively (AMX tiles or AVX512-BF16 dot products).

@@ -15,7 +15,7 @@ while there is still room in the beam for a better one. On 300 im2latex test ima
 (seed-1 sample, 3 beams) against re-ranking the finished beams with the same two scores
 (BLEU 0.705, edit distance 0.184), weight 0.3 scored 0.713 / 0.169 and the shipped 0.45,
 the smallest that reads all the simple equations of ``tests/bundled`` exactly, 0.705 /
-0.174 (README, ADR-004, session 11).
+0.174 (README, ADR-004).
 
 The prefix recursions (``r_n``: the prefix's last symbol still being emitted at frame t,
 ``r_b``: frame t blank) are linear in probability space, so each is one
@@ -31,6 +31,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
+from transformers import LogitsProcessor, LogitsProcessorList
 
 NEG_INF = float("-inf")
 NO_SYMBOL = -1  # Hypotheses.last of a hypothesis that has no CTC symbol yet
@@ -175,8 +176,6 @@ class PrefixScorer:
 
 def logits_processor(scorer: PrefixScorer):
     """``scorer`` as a transformers ``LogitsProcessorList`` for ``generate``."""
-    from transformers import LogitsProcessor, LogitsProcessorList
-
     class _CtcPrefix(LogitsProcessor):
         def __call__(self, input_ids, scores):
             return scorer(input_ids, scores)

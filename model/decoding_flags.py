@@ -79,7 +79,7 @@ def effective_settings(model: str | None, options: InferenceOptions) -> dict[str
     """What a recognition with ``options`` on ``model`` would use, from the folder's
     ``config.json`` and ``snaptex.json`` alone. Raises ModelLoadError like loading."""
     from model.adapters import adapter_for, prepares_snips
-    from model.cpu_exec import HINTS_FILE, read_hints
+    from model.manifest import HINTS_FILE, read_hints
     from model.loading import ctc_decoding_of
 
     folder = local_folder(model)

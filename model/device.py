@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from model import cpu_exec, manifest
 
+# torch and transformers are imported inside the functions that use them: they take
+# seconds, and the worker reports `loading` and `snaptex ocr --help` answers before that.
 logger = logging.getLogger(__name__)
 
 DEVICES = ("auto", "cpu", "cuda", "mps")

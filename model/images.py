@@ -9,9 +9,11 @@ from __future__ import annotations
 
 import io
 import logging
+import sys
 import warnings
+from pathlib import Path
 
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageDraw, ImageOps, UnidentifiedImageError
 
 from model.errors import BadImageError, TooLargeError
 
@@ -88,9 +90,6 @@ def _rescale_wide(image: Image.Image) -> Image.Image:
 
 def open_image_file(path: str) -> Image.Image:
     """Read a file (or ``-`` for stdin) through :func:`open_image_bytes`."""
-    import sys
-    from pathlib import Path
-
     if path == "-":
         return open_image_bytes(sys.stdin.buffer.read())
     file = Path(path)
@@ -135,8 +134,6 @@ def _check_path(file, path: str) -> None:
 
 def formula_image(width: int = 420, height: int = 90) -> Image.Image:
     """A white image with dark strokes, like a snipped formula (warm-ups, benches)."""
-    from PIL import ImageDraw
-
     image = Image.new("RGB", (width, height), "white")
     draw = ImageDraw.Draw(image)
     draw.text((10, 30), "f(x) = a/b + sqrt(x^2 + y^2)", fill="black")

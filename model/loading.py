@@ -19,7 +19,10 @@ from model.adapters import adapter_for
 from model.ctc_head import HINT_KEY, CtcDecoding
 from model.device import place
 from model.errors import ModelLoadError
+from model.recognizer import Recognizer
 
+# torch and transformers are imported inside the functions that use them: they take
+# seconds, and the worker reports `loading` and `snaptex ocr --help` answers before that.
 logger = logging.getLogger(__name__)
 
 BUNDLED_DIR = Path(__file__).resolve().parent / "bundled"
@@ -157,8 +160,6 @@ def load_recognizer(
     threads: int | None = None,
 ):
     """Resolve, verify, place and load: the single entry for every checkpoint."""
-    from model.recognizer import Recognizer
-
     started = time.perf_counter()
     source = resolve_model(model)
     folder = source if isinstance(source, Path) else download(source)

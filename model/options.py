@@ -12,8 +12,8 @@ from typing import Any
 
 # Beam width everyone gets unless they choose. Beams end many of the bundled model's loops
 # (\hspace{.5cm} ten times over); with CTC in the search, 5 beams beat 3 on all three
-# samples of im2latex test measured in session 12 (1,100 images, bf16 and fp32) for
-# ~5-10 % more time; see ADR-004 in the README (snaptex eval --beams 3 vs 5).
+# samples of im2latex test measured (1,100 images, bf16 and fp32) for ~5-10 % more
+# time; see docs/adr/0004-bundled-model.md (snaptex eval --beams 3 vs 5).
 DEFAULT_BEAMS = 5
 
 # The seed tutorial's prompt, verbatim: T5Gemma-2 fine-tunes expect exactly this.

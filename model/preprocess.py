@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from PIL import Image, ImageChops, ImageOps
+from PIL import Image, ImageOps
 
 from model.errors import BadImageError
 
@@ -136,8 +136,3 @@ def prepare(image: Image.Image) -> Image.Image:
     grey = normalise_background(to_dark_on_light(grey))
     grey = upscale_tiny(crop_to_ink(grey))
     return grey.convert("RGB")
-
-
-def is_blank(image: Image.Image) -> bool:
-    grey = flatten_alpha(image).convert("L")
-    return ImageChops.invert(grey).getbbox() is None or ink_bbox(grey) is None

@@ -22,6 +22,9 @@ from typing import BinaryIO
 
 from model import protocol
 from model.errors import SnapTexError
+from model.images import open_image_bytes
+from model.loading import add_model_arguments, load_recognizer
+from model.options import InferenceOptions
 from model.protocol import ErrorCode, Op, ProtocolError, Request, WorkerState
 
 logger = logging.getLogger("model.worker")
@@ -106,8 +109,6 @@ class Worker:
     # -- main thread ----------------------------------------------------------
 
     def load(self) -> None:
-        from model.loading import load_recognizer
-
         self.channel.send(
             protocol.status(
                 WorkerState.LOADING, model=str(self.args.model or "bundled")
@@ -193,9 +194,6 @@ class Worker:
             )
 
     def _predict(self, request: Request) -> dict:
-        from model.images import open_image_bytes
-        from model.options import InferenceOptions
-
         started = time.perf_counter()
         options = InferenceOptions.from_dict(request.options)
         image = open_image_bytes(request.image or b"")
@@ -225,15 +223,13 @@ def _is_oom(exc: Exception) -> bool:
 
 
 def _free_accelerator_memory() -> None:
-    import torch
+    import torch  # loaded by then; kept out of the worker's start-up
 
     if torch.cuda.is_available():
         torch.cuda.empty_cache()
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    from model.loading import add_model_arguments
-
     parser = argparse.ArgumentParser(
         prog="snaptex worker",
         description="SnapTeX inference worker: JSON Lines requests on stdin, "

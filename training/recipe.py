@@ -18,7 +18,9 @@ from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
+from model.ctc_head import DEFAULT_FIRST_SYMBOL_ID, DEFAULT_WEIGHT
 from model.options import SEED_PROMPT
+from training.trainer import encoder_loss_defaults as defaults
 
 logger = logging.getLogger(__name__)
 
@@ -152,8 +154,6 @@ class Recipe:
         """``snaptex.json``'s ``ctc_decoding`` section for a model trained with the CTC
         encoder loss (model/ctc_head.py), else None: CTC can only take part in the
         search with an encoder that learned to read for it."""
-        from model.ctc_head import DEFAULT_FIRST_SYMBOL_ID, DEFAULT_WEIGHT
-        from training.trainer import encoder_loss_defaults as defaults
 
         args = self.trainer_args
         if not (self.trainer or "").endswith(":EncoderLossTrainer"):
@@ -361,6 +361,11 @@ def parse_assignment(text: str) -> tuple[str, Any]:
 
 
 # -- paths -----------------------------------------------------------------------
+
+
+def output_dir_of(recipe: Recipe) -> Path:
+    """Where a run writes its checkpoints: ``output_dir``, else ``runs/<name>``."""
+    return Path(recipe.output_dir or Path("runs") / recipe.name)
 
 
 def resolve_local(path_or_id: str) -> Path | None:

@@ -210,7 +210,6 @@ def test_decoder_noise_out_of_range_is_rejected(tiny_saved):
     [
         ({}, "Swin", "learned absolute positions"),
         ({"absolute_positions": False}, "DonutSwin", "relative positions only"),
-        ({"encoder": "segformer"}, "Segformer", "depthwise convolutions"),
         ({"encoder": "vit", "patch": 8, "embed_dim": 32, "depths": (1,), "heads": (2,)},
          "ViT", "8-px patches"),
         ({"encoder": "hybrid", "image_width": 512, "embed_dim": 16, "depths": (1,),

@@ -2,9 +2,9 @@ r"""The shipped model/bundled/ reads simple rendered equations exactly.
 
 The images in ``data/`` were rendered once with real LaTeX (Computer Modern, 120 and
 160 dpi, black on white) by ``training.render.latex``; each ``.tex`` file holds the
-expected canonical LaTeX. It is the acceptance test of issue 4: all 12 pass since the
-encoder's CTC head takes part in decoding (sessions 10-11; beam search alone reads
-``e^{i\pi}+1=0`` at 120 dpi as ``e^{i\pi+1}=0``), so it runs by default.
+expected canonical LaTeX. All 12 pass because the encoder's CTC head takes part in
+decoding (beam search alone reads ``e^{i\pi}+1=0`` at 120 dpi as ``e^{i\pi+1}=0``), so
+it runs by default.
 """
 
 from __future__ import annotations

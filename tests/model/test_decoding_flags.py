@@ -9,7 +9,7 @@ import pytest
 
 from model import decoding_flags, ocr
 from model.adapters import adapter_for, prepares_snips
-from model.cpu_exec import update_hints
+from model.manifest import update_hints
 from model.errors import ModelLoadError
 from model.options import DEFAULT_BEAMS, InferenceOptions
 

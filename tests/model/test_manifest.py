@@ -28,7 +28,7 @@ def test_hints_round_trip_and_defaults(tmp_path):
     ("hints", "warned"),
     [
         ({"ctc_decoding": {"weight": 0.45}, "input": {"preprocess": True}}, None),
-        ({"ctc_rescoring": {"weight": 0.5}}, "ctc_rescoring"),  # session 10's key
+        ({"ctc_rescoring": {"weight": 0.5}}, "ctc_rescoring"),  # a key no reader uses
         ({"cpu": {}, "inputs": {}}, "inputs"),
     ],
 )

@@ -5,7 +5,8 @@ from __future__ import annotations
 import pytest
 import torch
 
-from bench.t5gemma2_shapes import EncoderCounter, formula_image
+from bench.shape_runs import EncoderCounter
+from model.images import formula_image
 from model.options import SEED_PROMPT
 
 

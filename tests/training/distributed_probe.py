@@ -27,8 +27,8 @@ def formulas(limit: int) -> list[str]:
 def main(out: Path) -> None:
     import training.models.t5gemma2 as t5gemma2_build
     from training.models import builders
-    from training.trainer import train
     from training.recipe import load_recipe
+    from training.trainer import train
 
     rank = int(os.environ["RANK"])
     real_build = t5gemma2_build.build_t5gemma2

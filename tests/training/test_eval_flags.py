@@ -8,7 +8,7 @@ import pytest
 
 from bench import worker_latency as bench
 from model import ocr
-from model.cpu_exec import update_hints
+from model.manifest import update_hints
 from training.evaluate import evaluator as evaluate
 from training.recipe import load_recipe
 

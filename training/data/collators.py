@@ -14,6 +14,8 @@ import logging
 from dataclasses import dataclass, field
 from typing import Any
 
+from model.errors import BadImageError
+from model.preprocess import letterbox, prepare
 from training.recipe import Recipe, RecipeError
 
 logger = logging.getLogger(__name__)
@@ -73,17 +75,12 @@ class ImagePreparer:
 
     def __call__(self, image):
         if self.preprocess:
-            from model.errors import BadImageError
-            from model.preprocess import prepare
-
             try:
                 image = prepare(image)
             except BadImageError as exc:  # e.g. a blank image: train on it as it is
                 logger.debug("preprocess skipped: %s", exc)
         image = image.convert("RGB")
         if self.letterbox:
-            from model.preprocess import letterbox
-
             image = letterbox(image, aspect=self.letterbox, anchor=self.anchor)
         return image
 

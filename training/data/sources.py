@@ -10,6 +10,7 @@ and ``text``, e.g. ``../shared/data/im2latex-100k``) is a drop-in for
 from __future__ import annotations
 
 import logging
+import os
 from pathlib import Path
 
 from training.recipe import (
@@ -20,6 +21,8 @@ from training.recipe import (
     resolve_local,
 )
 
+# ``datasets`` (about 2 s to import) is imported inside the functions that use it, so
+# `snaptex train --help`, `snaptex eval --help` and recipe errors answer at once.
 logger = logging.getLogger(__name__)
 
 IMAGE_SUFFIXES = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
@@ -188,8 +191,6 @@ def passes_needed(rows: int, mix_rows: int) -> int:
 
 def world_size() -> int:
     """Processes training together (torchrun/accelerate set WORLD_SIZE), 1 alone."""
-    import os
-
     return max(1, int(os.environ.get("WORLD_SIZE", "1")))
 
 

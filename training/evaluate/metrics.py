@@ -14,6 +14,8 @@ import warnings
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass
 
+from rapidfuzz.distance import Levenshtein
+
 from model.postprocess import clean_latex, latex_tokens
 
 logger = logging.getLogger(__name__)
@@ -47,8 +49,6 @@ def reference_tokens(text: str) -> list[str]:
 
 def edit_distance(prediction: Sequence[str], reference: Sequence[str]) -> float:
     """Token Levenshtein distance / the longer length: 0 = same, 1 = nothing shared."""
-    from rapidfuzz.distance import Levenshtein
-
     longest = max(len(prediction), len(reference))
     if longest == 0:
         return 0.0
@@ -59,6 +59,7 @@ def bleu4(
     predictions: Sequence[Sequence[str]], references: Sequence[Sequence[str]]
 ) -> float:
     """Corpus BLEU-4 (uniform weights, brevity penalty, no smoothing) as in im2latex."""
+    # nltk takes about 1 s to import; `snaptex eval --help` should not wait for it.
     from nltk.translate.bleu_score import corpus_bleu
 
     if not predictions or not any(references):
@@ -102,7 +103,7 @@ def score_texts(
 
 def make_compute_metrics(tokenizer, prompt: str | None = None):
     """A ``compute_metrics`` for ``Seq2SeqTrainer(predict_with_generate=True)``."""
-    import numpy as np
+    import numpy as np  # 0.2 s; only training-time evaluation needs it
 
     def compute_metrics(eval_prediction) -> dict[str, float]:
         generated, labels = eval_prediction.predictions, eval_prediction.label_ids

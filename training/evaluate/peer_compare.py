@@ -27,9 +27,16 @@ import tempfile
 import time
 from pathlib import Path
 
+import torch
+
+from model.errors import SnapTexError
+from model.loading import load_recognizer
 from model.options import DEFAULT_BEAMS, InferenceOptions
+from training.command import guarded, setup_logging
+from training.data.sources import load_split, select_rows
 from training.evaluate.evaluator import DEFAULT_DATA, percentile
 from training.evaluate.metrics import score_texts
+from training.recipe import DataSource, RecipeError
 
 logger = logging.getLogger(__name__)
 
@@ -85,8 +92,6 @@ class JuniaPeer:
         self.weights_mb = weights.stat().st_size / 1e6
 
     def read(self, png_path: Path) -> str:
-        import torch
-
         image = self._preprocess(png_path, image_height=self.config.image_height,
                                  image_width=self.config.image_width, channels=1)
         with torch.no_grad():
@@ -131,8 +136,6 @@ def table(rows: list[dict]) -> str:
 
 
 def run_ours(model: str | None, images, threads: int, beams: int) -> dict:
-    from model.loading import load_recognizer
-
     started = time.perf_counter()
     recognizer = load_recognizer(model, device="cpu", threads=threads)
     load_s = time.perf_counter() - started
@@ -143,8 +146,6 @@ def run_ours(model: str | None, images, threads: int, beams: int) -> dict:
 
 
 def run_peer(peer, paths: list[Path], threads: int) -> dict:
-    import torch
-
     torch.set_num_threads(threads)
     texts, latencies = timed(peer.read, paths)
     return {"name": f"{peer.name} (beam {peer.beam_size})", "texts": texts, "latencies": latencies,
@@ -153,8 +154,6 @@ def run_peer(peer, paths: list[Path], threads: int) -> dict:
 
 def compare(args: argparse.Namespace, peer_class=None) -> dict:
     """Both models on the same examples; ``peer_class`` replaces :class:`JuniaPeer`."""
-    from training.data.sources import load_split, select_rows
-    from training.recipe import DataSource
 
     dataset = select_rows(load_split(DataSource(path=args.data), args.split),
                           args.limit, args.shuffle_seed)
@@ -194,9 +193,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.beams < 1 or args.limit < 1:
         parser.error("--beams and --limit must be at least 1")
     args.argv = argv
-    from model.errors import SnapTexError
-    from training.command import guarded, setup_logging
-    from training.recipe import RecipeError
 
     setup_logging()
     return guarded("peer_compare", lambda: report(args),

@@ -7,8 +7,8 @@ true pairs (nats per token) says how much the model relies on the image: ~0 mean
 all. ``encoder_spread`` (the encoder output's standard deviation across the images of a
 batch, averaged over positions and channels) tells why: near 0 the encoder has collapsed
 to one output for every image, which a decoder-only loss drives it to early on (0.17 at
-initialisation, 0.007 after 600 steps of session 3's Swin recipe). Cheap enough to run on
-every checkpoint of a long run (a few batches, no generation)::
+initialisation, 0.007 after 600 steps of a Swin encoder trained on the decoder's loss).
+Cheap enough to run on every checkpoint of a long run (a few batches, no generation)::
 
     python -m training.evaluate.reliance --model runs/bundled/checkpoint-900 --recipe bundled
 """
@@ -16,10 +16,21 @@ every checkpoint of a long run (a few batches, no generation)::
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import json
 import logging
+import random
 from dataclasses import asdict, dataclass
 from pathlib import Path
+
+import torch
+
+from model.errors import SnapTexError
+from training.command import guarded, setup_logging
+from training.data.collators import make_collator
+from training.data.sources import training_split
+from training.models.pretrained import load_pretrained_from
+from training.recipe import RecipeError, load_recipe
 
 logger = logging.getLogger(__name__)
 
@@ -41,7 +52,6 @@ class Reliance:
 
 def derangement(n: int, seed: int) -> list[int]:
     """A permutation of range(n) that moves every index (a rotation of a shuffle)."""
-    import random
 
     if n < 2:
         raise ValueError("shuffling images needs at least 2 rows")
@@ -55,7 +65,6 @@ def derangement(n: int, seed: int) -> list[int]:
 
 def image_reliance(model, batches, seed: int = 0) -> Reliance:
     """Mean loss over ``batches`` (collated dicts with ``pixel_values``), true vs shuffled."""
-    import torch
 
     true_total = shuffled_total = spread_total = 0.0
     rows = 0
@@ -75,8 +84,6 @@ def image_reliance(model, batches, seed: int = 0) -> Reliance:
 
 def recipe_batches(recipe, processor, rows_per_source: int, batch_size: int):
     """The recipe's own collator over the first rows of each training source."""
-    from training.data.collators import make_collator
-    from training.data.sources import training_split
 
     collate = make_collator(processor, recipe)
     examples = []
@@ -88,11 +95,6 @@ def recipe_batches(recipe, processor, rows_per_source: int, batch_size: int):
 
 
 def run(args: argparse.Namespace) -> int:
-    import dataclasses
-
-    from training.recipe import load_recipe
-    from training.trainer.train import load_pretrained_from
-
     if not (Path(args.model) / "config.json").is_file():
         raise ValueError(f"no model folder at {args.model}")
     recipe = load_recipe(args.recipe)
@@ -105,12 +107,6 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    import torch
-
-    from model.errors import SnapTexError
-    from training.command import guarded, setup_logging
-    from training.recipe import RecipeError
-
     parser = argparse.ArgumentParser(prog="python -m training.evaluate.reliance",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--model", required=True, help="checkpoint folder")

@@ -19,6 +19,9 @@ import shutil
 import sys
 from pathlib import Path
 
+from safetensors import SafetensorError
+from safetensors.torch import load_file, save_file
+
 from training.command import guarded, setup_logging
 from training.recipe import RecipeError
 
@@ -54,7 +57,6 @@ def average_state_dicts(state_dicts: list[dict]) -> dict:
 
 def average_checkpoints(folders: list[Path], out: Path) -> Path:
     """Write the average of ``folders`` (in training order) to ``out``."""
-    from safetensors.torch import save_file
 
     missing = [str(f) for f in folders if not (f / WEIGHTS).is_file()]
     if missing:
@@ -74,9 +76,6 @@ def average_checkpoints(folders: list[Path], out: Path) -> Path:
 
 
 def _load(path: Path) -> dict:
-    from safetensors import SafetensorError
-    from safetensors.torch import load_file
-
     try:
         return load_file(path)
     except SafetensorError as exc:

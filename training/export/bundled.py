@@ -20,9 +20,15 @@ import time
 from itertools import pairwise
 from pathlib import Path
 
+import torch
+from transformers import AutoProcessor, VisionEncoderDecoderModel
+from transformers.trainer_utils import get_last_checkpoint
+
+from model.ctc_head import HINT_KEY
+from model.manifest import update_hints
 from training.command import guarded, setup_logging
 from training.export.average import PROVENANCE
-from training.recipe import REPO_ROOT, RecipeError, load_recipe
+from training.recipe import REPO_ROOT, RecipeError, load_recipe, output_dir_of
 from training.trainer.compute_time import recorded
 
 logger = logging.getLogger(__name__)
@@ -38,8 +44,6 @@ class ExportError(RuntimeError):
 
 
 def latest_checkpoint(run_dir: Path) -> Path:
-    from transformers.trainer_utils import get_last_checkpoint
-
     last = get_last_checkpoint(str(run_dir)) if run_dir.is_dir() else None
     if not last:
         raise ExportError(f"no checkpoint-* folder in {run_dir}; train first")
@@ -48,8 +52,6 @@ def latest_checkpoint(run_dir: Path) -> Path:
 
 def load_checkpoint(checkpoint: Path, run_dir: Path):
     """Model (float32) and processor; the processor falls back to ``<run>/init``."""
-    import torch
-    from transformers import AutoProcessor, VisionEncoderDecoderModel
 
     model = VisionEncoderDecoderModel.from_pretrained(
         checkpoint, dtype=torch.float32, local_files_only=True
@@ -143,9 +145,6 @@ def folder_bytes(folder: Path) -> int:
 
 def write_folder(model, processor, out: Path, input_hints: dict | None = None,
                  ctc_hint: dict | None = None) -> None:
-    from model.ctc_head import HINT_KEY
-    from model.manifest import update_hints
-
     clear_folder(out)
     model.save_pretrained(out)  # safetensors by default
     processor.save_pretrained(out)
@@ -206,7 +205,7 @@ loss.
 | last logged training loss | {last_loss} |
 | training compute time | {compute} |
 | wall-clock span of the run | {wall_clock_hours} h (2 shared CPU cores; includes pauses \
-between sessions) |
+between resumes) |
 
 {history}
 {evaluation}
@@ -252,8 +251,8 @@ def peer_section(report: dict | None) -> str:
     )
 
 
-ENCODER_NAMES = {"swin": "Swin", "donut-swin": "DonutSwin", "segformer": "Segformer",
-                 "vit": "ViT", "dpt": "ResNet + ViT (DPT-hybrid)"}
+ENCODER_NAMES = {"swin": "Swin", "donut-swin": "DonutSwin", "vit": "ViT",
+                 "dpt": "ResNet + ViT (DPT-hybrid)"}
 
 
 def encoder_details(enc) -> str:
@@ -267,9 +266,6 @@ def encoder_details(enc) -> str:
     if enc.model_type == "vit":
         return (f"{enc.num_hidden_layers} layers of width {enc.hidden_size}, "
                 f"{enc.patch_size}-px patches, learned absolute positions")
-    if enc.model_type == "segformer":
-        return (f"{list(enc.depths)} blocks per stage, widths {list(enc.hidden_sizes)}, "
-                "positions from its depthwise convolutions")
     widths = [enc.embed_dim * 2**i for i in range(len(enc.depths))]
     absolute = getattr(enc, "use_absolute_embeddings", False)
     positions = "learned absolute positions" if absolute else "relative positions only"
@@ -298,7 +294,6 @@ def recipe_summary(recipe) -> dict:
 
 def recipe_text(recipe) -> str:
     """How to rebuild it: one from-scratch recipe, or a stage that continues a folder."""
-    from training.trainer.train import output_dir_of
 
     name = recipe.name if recipe is not None else "bundled"
     run = output_dir_of(recipe) if recipe is not None else Path("runs/bundled")

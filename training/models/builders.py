@@ -10,7 +10,9 @@ from __future__ import annotations
 import dataclasses
 import logging
 
-from training.recipe import REPO_ROOT, Recipe, RecipeError
+from training.models.pretrained import load_pretrained_from
+from training.models.t5gemma2 import build_t5gemma2
+from training.recipe import REPO_ROOT, Recipe, RecipeError, output_dir_of
 
 logger = logging.getLogger(__name__)
 
@@ -37,9 +39,6 @@ def tiny_t5gemma2(recipe: Recipe):
     Built once into ``<output_dir>/init`` with :mod:`training.models.t5gemma2`, then loaded through
     the Auto classes exactly like a hub checkpoint.
     """
-    from training.models.t5gemma2 import build_t5gemma2
-    from training.trainer.train import load_pretrained_from, output_dir_of
-
     options = {
         "shape": "tiny",
         "vocab_size": 600,

@@ -6,19 +6,46 @@ px), so the encoder takes a fixed wide canvas (64 x 1024) filled by
 ``DonutImageProcessorPil`` (aspect-preserving resize + pad). Trained from scratch on CPU,
 a decoder learns LaTeX as a language long before it reads the pixels; a convolutional
 encoder (transformers' DPT-hybrid: a BiT ResNet to stride 16, then ViT layers with learned
-absolute positions, pix2tex's shape) starts reading several times sooner than the Swin
-and Segformer encoders sessions 1-3 tried, which stay available as ``encoder`` options.
+absolute positions, pix2tex's shape) starts reading several times sooner than a Swin
+encoder of the same size. Swin (a few seconds to build and train) stays as the ``tiny``
+test shape's encoder, a plain ViT as an option.
 Everything is a stock transformers class, so ``AutoModel``/``AutoProcessor`` reload it
 without remote code.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 import math
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+
+import torch
+from tokenizers import Regex, Tokenizer, decoders, models, normalizers, pre_tokenizers
+from tokenizers.trainers import BpeTrainer
+from transformers import (
+    BitConfig,
+    DonutImageProcessorPil,
+    DonutProcessor,
+    DonutSwinConfig,
+    DPTConfig,
+    GenerationConfig,
+    MBartConfig,
+    PreTrainedTokenizerFast,
+    SwinConfig,
+    VisionEncoderDecoderConfig,
+    VisionEncoderDecoderModel,
+    ViTConfig,
+)
+
+from model.postprocess import clean_latex
+from training.data.collators import ImagePreparer
+from training.data.sources import load_split, select_rows
+from training.models.builders import FORMULAS
+from training.models.pretrained import load_pretrained_from
+from training.recipe import output_dir_of
 
 logger = logging.getLogger(__name__)
 
@@ -54,9 +81,8 @@ class BundledShape:
     # Measured: with it off, 38k samples left the decoder ignoring the image (loss with
     # shuffled images within 3% of the real loss).
     absolute_positions: bool = True
-    # "swin"; "segformer" (Mix Transformer: overlapping conv patch embeddings and 3x3
-    # depthwise convs in every FFN, so conv-like locality and implicit positions); "vit"
-    # (one stage of ``depths[0]`` layers of width embed_dim); or "hybrid": a ResNet (BiT)
+    # "swin"; "vit" (one stage of ``depths[0]`` layers of width embed_dim); or "hybrid":
+    # a ResNet (BiT)
     # to stride 16, then ``depths[0]`` ViT layers of width ``embed_dim`` with learned
     # absolute positions (pix2tex's shape, as the stock DPT-hybrid encoder).
     encoder: str = "swin"
@@ -87,8 +113,6 @@ SHAPES: dict[str, BundledShape] = {
     # decoder, all of width 256 (~8M parameters).
     "bundled": BundledShape(image_height=64, image_width=1024, embed_dim=256, depths=(4,),
                             heads=(4,), encoder="hybrid", vocab_size=800),
-    # Session 1-3's Swin shape (it learned to read too slowly from scratch on CPU).
-    "swin": BundledShape(),
     # Same classes and code paths, small enough for a unit test (a few seconds on CPU).
     "tiny": BundledShape(image_height=32, image_width=128, embed_dim=16, depths=(1, 1),
                          heads=(1, 2), window=4, decoder_layers=1, decoder_heads=2,
@@ -103,8 +127,6 @@ SHAPES: dict[str, BundledShape] = {
 
 def model_config(shape: BundledShape, vocab_size: int):
     """A ``VisionEncoderDecoderConfig`` (DonutSwin encoder, MBart decoder)."""
-    from transformers import MBartConfig, VisionEncoderDecoderConfig
-
     encoder = encoder_config(shape)
     # MBart's decoder is pre-LayerNorm (as in Donut): a post-LN decoder (TrOCR) trained
     # from scratch with a short warm-up collapsed to near-uniform output (measured).
@@ -127,10 +149,8 @@ def model_config(shape: BundledShape, vocab_size: int):
 
 
 def encoder_config(shape: BundledShape):
-    """The vision encoder's config: Swin (DonutSwin without absolute positions),
-    Segformer or a plain ViT, as ``shape.encoder`` says."""
-    from transformers import DonutSwinConfig, SwinConfig, ViTConfig
-
+    """The vision encoder's config: Swin (DonutSwin without absolute positions), a plain
+    ViT or the ResNet + ViT hybrid, as ``shape.encoder`` says."""
     size = [shape.image_height, shape.image_width]
     if shape.encoder == "vit":
         return ViTConfig(
@@ -139,13 +159,11 @@ def encoder_config(shape: BundledShape):
             num_attention_heads=shape.heads[0], intermediate_size=4 * shape.embed_dim,
             hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0,
         )
-    if shape.encoder == "segformer":
-        return segformer_config(shape)
     if shape.encoder == "hybrid":
         return hybrid_config(shape)
     if shape.encoder != "swin":
         raise ValueError(f"unknown bundled encoder {shape.encoder!r} "
-                         "(swin, segformer, vit, hybrid)")
+                         "(swin, vit, hybrid)")
     # DonutSwin sizes its absolute table for a CLS token it never adds (a crash in
     # transformers 5.x), so the absolute-position variant uses the plain Swin classes.
     swin = SwinConfig if shape.absolute_positions else DonutSwinConfig
@@ -155,26 +173,6 @@ def encoder_config(shape: BundledShape):
         window_size=shape.window, use_absolute_embeddings=shape.absolute_positions,
         hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, drop_path_rate=0.05,
     )
-
-
-def segformer_config(shape: BundledShape):
-    """Mix Transformer stages at strides 4, 8, 16, ... that keep the token sequence."""
-    from transformers import SegformerConfig
-
-    stages = len(shape.depths)
-    widths = [shape.embed_dim * 2**i for i in range(stages)]
-    config = SegformerConfig(
-        num_channels=3, num_encoder_blocks=stages, depths=list(shape.depths),
-        hidden_sizes=widths, num_attention_heads=list(shape.heads),
-        patch_sizes=[7] + [3] * (stages - 1), strides=[shape.patch] + [2] * (stages - 1),
-        # Keys/values pooled to stride 32 in every stage: global attention stays cheap.
-        sr_ratios=[2 ** (stages - i) for i in range(stages)], mlp_ratios=[4] * stages,
-        hidden_dropout_prob=0.0, attention_probs_dropout_prob=0.0, drop_path_rate=0.05,
-        reshape_last_stage=False,  # (batch, tokens, width), what cross-attention takes
-    )
-    config.hidden_size = widths[-1]  # VisionEncoderDecoder reads the encoder's width here
-    config.image_size = [shape.image_height, shape.image_width]  # the canvas, as Swin's says
-    return config
 
 
 HYBRID_STRIDE = 16  # the BiT stem (4) and two strided stages (x2, x2)
@@ -197,8 +195,6 @@ def hybrid_config(shape: BundledShape):
     """DPT-hybrid: BiT ResNet stages to stride 16, a 1x1 projection, learned absolute
     positions and ViT layers. The convolutions give a from-scratch encoder the locality a
     plain ViT or Swin must learn from data."""
-    from transformers import BitConfig, DPTConfig
-
     if len(shape.cnn_widths) != 3 or len(shape.cnn_depths) != 3:
         raise ValueError("the hybrid encoder has exactly three ResNet stages")
     rows, cols = hybrid_grid(shape)
@@ -221,17 +217,6 @@ def hybrid_config(shape: BundledShape):
 
 def train_tokenizer(formulas: Iterable[str], vocab_size: int):
     """Byte-fallback BPE over LaTeX-aware pre-tokens, as a standard fast tokenizer."""
-    from tokenizers import (
-        Regex,
-        Tokenizer,
-        decoders,
-        models,
-        normalizers,
-        pre_tokenizers,
-    )
-    from tokenizers.trainers import BpeTrainer
-    from transformers import PreTrainedTokenizerFast
-
     bpe = Tokenizer(models.BPE(unk_token=UNK, byte_fallback=True))
     bpe.normalizer = normalizers.Replace(" ", "▁")
     bpe.pre_tokenizer = pre_tokenizers.Split(Regex(LATEX_PRETOKEN), behavior="isolated")
@@ -251,8 +236,6 @@ def train_tokenizer(formulas: Iterable[str], vocab_size: int):
 
 def build_processor(tokenizer, shape: BundledShape):
     """``DonutProcessor``: aspect-preserving resize into the wide canvas, then pad."""
-    from transformers import DonutImageProcessorPil, DonutProcessor
-
     image_processor = DonutImageProcessorPil(
         size={"height": shape.image_height, "width": shape.image_width},
         do_align_long_axis=False, do_thumbnail=True, do_pad=True,
@@ -262,8 +245,6 @@ def build_processor(tokenizer, shape: BundledShape):
 
 
 def generation_config(shape: BundledShape):
-    from transformers import GenerationConfig
-
     return GenerationConfig(
         bos_token_id=BOS_ID, eos_token_id=EOS_ID, pad_token_id=PAD_ID,
         decoder_start_token_id=BOS_ID, max_new_tokens=shape.max_target_tokens,
@@ -273,9 +254,6 @@ def generation_config(shape: BundledShape):
 
 def build_model(shape: BundledShape, vocab_size: int, seed: int = 0):
     """A randomly initialised ``VisionEncoderDecoderModel`` for ``shape``."""
-    import torch
-    from transformers import VisionEncoderDecoderModel
-
     torch.manual_seed(seed)
     model = VisionEncoderDecoderModel(config=model_config(shape, vocab_size))
     model.generation_config = generation_config(shape)
@@ -329,16 +307,11 @@ def count_parameters(model) -> int:
 
 def target_text(text: str) -> str:
     """The form the model must emit: the app's canonical, paste-ready LaTeX."""
-    from model.postprocess import clean_latex
-
     return clean_latex(text)
 
 
 def tokenizer_corpus(recipe, per_folder: int) -> list[str]:
     """Cleaned formulas like the targets: im2latex labels + the renderer's formula lists."""
-    from training.data.sources import load_split, select_rows
-    from training.models.builders import FORMULAS
-
     texts: list[str] = []
     for source in recipe.datasets:
         if "im2latex" in source.path:
@@ -354,10 +327,6 @@ def tokenizer_corpus(recipe, per_folder: int) -> list[str]:
 
 def build_for_recipe(recipe):
     """``build`` hook: build once into ``<output_dir>/init`` so resumed runs share it."""
-    import dataclasses
-
-    from training.trainer.train import load_pretrained_from, output_dir_of
-
     options = {"shape": "bundled", "seed": 0, "corpus_per_folder": 20000,
                **recipe.build_args}
     init_dir = output_dir_of(recipe) / "init"
@@ -382,10 +351,6 @@ class BundledCollator:
 
     def __init__(self, processor, recipe, decoder_noise: float = 0.0, seed: int = 0,
                  **_unused):
-        import torch
-
-        from training.data.collators import ImagePreparer
-
         if not 0.0 <= decoder_noise < 1.0:
             raise ValueError(f"decoder_noise must be in [0, 1), not {decoder_noise}")
         self.image_processor = processor.image_processor
@@ -397,8 +362,6 @@ class BundledCollator:
         self.generator = torch.Generator().manual_seed(seed)
 
     def __call__(self, examples: list[dict]):
-        import torch
-
         pixels = self.image_processor(
             [self.images(ex["image"]) for ex in examples], return_tensors="pt"
         )["pixel_values"]
@@ -413,8 +376,6 @@ class BundledCollator:
 
     def noisy_decoder_inputs(self, labels):
         """Teacher-forcing inputs (BOS + labels shifted right) with ``<unk>`` noise."""
-        import torch
-
         inputs = torch.cat([torch.full_like(labels[:, :1], BOS_ID), labels[:, :-1]], 1)
         inputs = inputs.masked_fill(inputs == -100, PAD_ID)
         noise = torch.rand(inputs.shape, generator=self.generator) < self.decoder_noise

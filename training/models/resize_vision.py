@@ -27,7 +27,12 @@ import math
 import shutil
 from pathlib import Path
 
+import torch
+import torch.nn.functional as F
+from transformers import AutoConfig, AutoModelForSeq2SeqLM, AutoProcessor
+
 from model.manifest import read_hints, update_hints
+from training.command import guarded, setup_logging
 
 logger = logging.getLogger(__name__)
 
@@ -68,7 +73,6 @@ def pooled_tokens(image_size: int, patch_size: int, mm_tokens: int) -> int:
 
 def interpolate_positions(table, new_side: int):
     """A (side*side, hidden) position table resampled to (new_side*new_side, hidden)."""
-    import torch.nn.functional as F
 
     count, hidden = table.shape
     side = math.isqrt(count)
@@ -106,7 +110,6 @@ def resolve_tokens(size: int, patch: int, mm_tokens: int, requested: int | None)
 
 def resize_model(model, size: int, mm_tokens: int):
     """Resample the position table in place and update the config; returns the model."""
-    import torch
 
     vision_config = model.config.encoder.vision_config
     tower = model.get_encoder().vision_tower
@@ -143,7 +146,6 @@ def resize_checkpoint(
     src: str | Path, dst: str | Path, size: int, mm_tokens: int | None = None
 ) -> dict[str, int]:
     """Write the resized checkpoint + processor to ``dst``; returns what changed."""
-    from transformers import AutoConfig, AutoModelForSeq2SeqLM, AutoProcessor
 
     src, dst = Path(src), Path(dst)
     if not (src / "config.json").is_file():
@@ -213,7 +215,6 @@ def main(argv: list[str] | None = None) -> int:
         help="image tokens per image (default: keep, if it pools evenly)",
     )
     args = parser.parse_args(argv)
-    from training.command import guarded, setup_logging
 
     setup_logging()
     return guarded("resize_vision", lambda: _print_json(

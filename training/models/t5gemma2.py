@@ -8,10 +8,28 @@ and a LaTeX tokenizer trained on a formula corpus. Everything is saved with
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+
+import torch
+from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
+from transformers import (
+    AutoModelForSeq2SeqLM,
+    Gemma3ImageProcessorPil,
+    Gemma3Processor,
+    GemmaTokenizer,
+    GenerationConfig,
+    SiglipVisionConfig,
+    T5Gemma2Config,
+)
+from transformers.models.t5gemma2.configuration_t5gemma2 import (
+    T5Gemma2DecoderConfig,
+    T5Gemma2EncoderConfig,
+    T5Gemma2TextConfig,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -81,12 +99,6 @@ def t5gemma2_config(
     shape: T5Gemma2Shape, vocab_size: int, image_token_id: int, boi_id: int, eoi_id: int
 ):
     """A ``T5Gemma2Config`` for ``shape`` (the bare defaults are 2B-sized)."""
-    from transformers import SiglipVisionConfig, T5Gemma2Config
-    from transformers.models.t5gemma2.configuration_t5gemma2 import (
-        T5Gemma2DecoderConfig,
-        T5Gemma2EncoderConfig,
-        T5Gemma2TextConfig,
-    )
 
     period = 6  # five sliding-window layers then one global, as released
     layer_types = [
@@ -143,8 +155,6 @@ def train_latex_tokenizer(formulas: Iterable[str], vocab_size: int = 1000):
 
     Ids 0-2 are pad/eos/bos as in Gemma, so configs keep the released special ids.
     """
-    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, trainers
-    from transformers import GemmaTokenizer
 
     byte_tokens = [f"<0x{i:02X}>" for i in range(256)]
     bpe = Tokenizer(models.BPE(unk_token=UNK, byte_fallback=True))
@@ -169,8 +179,6 @@ def train_latex_tokenizer(formulas: Iterable[str], vocab_size: int = 1000):
 
 
 def _merges_of(tokenizer) -> list[tuple[str, str]]:
-    import json
-
     model = json.loads(tokenizer.to_str())["model"]
     return [
         tuple(m) if isinstance(m, list) else tuple(m.split(" ", 1))
@@ -180,7 +188,6 @@ def _merges_of(tokenizer) -> list[tuple[str, str]]:
 
 def build_processor(tokenizer, image_size: int, mm_tokens: int):
     """``Gemma3Processor`` (what ``AutoProcessor`` returns for T5Gemma-2)."""
-    from transformers import Gemma3ImageProcessorPil, Gemma3Processor
 
     image_processor = Gemma3ImageProcessorPil(
         size={"height": image_size, "width": image_size},
@@ -201,8 +208,6 @@ def build_t5gemma2(
     dtype: str = "float32",
 ) -> Path:
     """Build and save a randomly initialised T5Gemma-2 plus processor in ``out_dir``."""
-    import torch
-    from transformers import AutoModelForSeq2SeqLM, GenerationConfig
 
     shape = SHAPES[shape] if isinstance(shape, str) else shape
     tokenizer = train_latex_tokenizer(formulas, vocab_size)

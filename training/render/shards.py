@@ -123,6 +123,7 @@ def _render_rows(
 def write_shard(rows: dict, path: Path) -> None:
     """Write parquet with the Hugging Face Image feature, atomically (via a hidden
     temporary name that load_dataset ignores)."""
+    # datasets takes ~2 s to import: `snaptex render --help` and the plan need none of it.
     from datasets import Dataset, Features, Image, Value, disable_progress_bars
 
     disable_progress_bars()  # a bar per shard would bury the progress log

@@ -1,7 +1,7 @@
 """Training compute time that survives resumes: kept in every checkpoint.
 
-A long CPU run spans several sessions, so the time between a run's first and last
-folder counts the pauses too. This callback sums the seconds spent inside
+A long CPU run is stopped and resumed many times, so the time between a run's first
+and last folder counts the pauses too. This callback sums the seconds spent inside
 ``Trainer.train()`` calls and stores the total in each checkpoint's
 ``trainer_state.json`` (the Trainer's ``stateful_callbacks``, plain JSON), where a
 resumed run picks it up and the model card reads it.

@@ -29,6 +29,8 @@ towards the token space that cross-attention compares them with.
 
 from __future__ import annotations
 
+import torch
+import torch.nn.functional as F
 from transformers import Seq2SeqTrainer
 
 # The CTC loss reads the encoder exactly as the app's joint CTC/attention search does.
@@ -45,7 +47,6 @@ def symbol_targets(labels, vocab_size: int, first_symbol_id: int):
     Ids below ``first_symbol_id`` (padding, BOS/EOS, byte fall-backs) and the loss mask
     (-100) are not symbols.
     """
-    import torch
 
     targets = torch.zeros(labels.shape[0], vocab_size, device=labels.device)
     symbols = labels.masked_fill(labels < first_symbol_id, 0)
@@ -68,7 +69,6 @@ def symbol_loss(encoder_states, token_embeddings, labels, first_symbol_id: int):
     symbol's gradient would be 1/700 of a decoder token's and the term would teach nothing.
     Per present symbol it weighs about as much as one target token of the decoder's loss.
     """
-    import torch.nn.functional as F
 
     logits = symbol_logits(encoder_states, token_embeddings)[:, first_symbol_id:]
     targets = symbol_targets(labels, token_embeddings.shape[0], first_symbol_id)
@@ -80,8 +80,6 @@ def symbol_loss(encoder_states, token_embeddings, labels, first_symbol_id: int):
 def ctc_loss(encoder_states, token_embeddings, labels, first_symbol_id: int,
              blank_id: int = 0):
     """CTC of the formula's tokens over the encoder's tokens (already in reading order)."""
-    import torch
-    import torch.nn.functional as F
 
     log_probs = frame_log_probs(encoder_states, token_embeddings)  # (batch, frames, V)
     log_probs = log_probs.transpose(0, 1)  # (frames, batch, V), as CTC takes

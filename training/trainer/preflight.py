@@ -19,7 +19,7 @@ HUB_TIMEOUT_S = 8.0
 
 def resolve_device(requested: str) -> str:
     """``auto`` -> ``cuda`` when a GPU is visible, else ``cpu``."""
-    import torch
+    import torch  # seconds to import: `snaptex train --help` must not wait for it
 
     if requested == "auto":
         return "cuda" if torch.cuda.is_available() else "cpu"
@@ -40,7 +40,7 @@ def check(recipe: Recipe) -> str:
 
 
 def _device_problems(recipe: Recipe) -> list[str]:
-    import torch
+    import torch  # see resolve_device
 
     if recipe.device == "cuda" and not torch.cuda.is_available():
         return [
@@ -66,7 +66,7 @@ def _source_problems(path: str, kind: str, override: str) -> list[str]:
 
 def hub_available(repo_id: str, repo_type: str) -> bool:
     """True when ``repo_id`` is in the local cache or the hub answers for it."""
-    from huggingface_hub import HfApi, try_to_load_from_cache
+    from huggingface_hub import HfApi, try_to_load_from_cache  # 0.2 s; only for hub ids
 
     marker = "config.json" if repo_type == "model" else "README.md"
     cached = try_to_load_from_cache(repo_id, marker, repo_type=repo_type)

@@ -32,12 +32,14 @@ from typing import Any
 from model.manifest import update_hints
 from training.data.collators import import_object, make_collator, tokenizer_of
 from training.data.sources import load_train_eval
+from training.models.pretrained import load_pretrained_from
 from training.recipe import (
     DEFAULT_RECIPE,
     Recipe,
     RecipeError,
     available_recipes,
     load_recipe,
+    output_dir_of,
     parse_assignment,
     read_recipe_dict,
     resolve_local,
@@ -158,43 +160,6 @@ def load_model_and_processor(recipe: Recipe):
     return model, processor
 
 
-def torch_dtype(name: str):
-    import torch
-
-    return "auto" if name == "auto" else getattr(torch, name)
-
-
-def load_pretrained_from(recipe: Recipe):
-    """``recipe.model`` (hub id or folder) through the Auto classes."""
-    # One Auto class covers both families: T5Gemma-2 and vision-encoder-decoder.
-    from transformers import AutoModelForImageTextToText, AutoProcessor
-
-    local = resolve_local(str(recipe.model))
-    source = str(local or recipe.model)
-    try:
-        processor = AutoProcessor.from_pretrained(
-            source,
-            use_fast=recipe.processor_use_fast,
-            local_files_only=local is not None,
-        )
-        model = AutoModelForImageTextToText.from_pretrained(
-            source, dtype=torch_dtype(recipe.dtype), local_files_only=local is not None
-        )
-    except (OSError, ValueError) as exc:
-        first = (str(exc).strip().splitlines() or ["?"])[0]
-        raise RecipeError(f"cannot load model {recipe.model}: {first}"
-                          f"{gated_hint(str(exc), str(recipe.model))}") from None
-    return model, processor
-
-
-def gated_hint(message: str, model: str) -> str:
-    """How to get gated weights (Gemma's licence), when that is what failed."""
-    if "gated" not in message.lower() and "401" not in message:
-        return ""
-    return (f" (the weights are gated: accept the licence once at "
-            f"https://huggingface.co/{model}, then `huggingface-cli login` or set HF_TOKEN)")
-
-
 def ensure_pad_token(model, processor, pad_token: str) -> None:
     """Add a pad token only when the tokenizer has none (the tutorial's rule)."""
     tokenizer = tokenizer_of(processor)
@@ -220,10 +185,6 @@ def freeze_parameters(model, patterns: tuple[str, ...]) -> None:
 
 
 # -- trainer ---------------------------------------------------------------------
-
-
-def output_dir_of(recipe: Recipe) -> Path:
-    return Path(recipe.output_dir or Path("runs") / recipe.name)
 
 
 def training_arguments(recipe: Recipe, device: str, output_dir: Path):

@@ -10,15 +10,8 @@ import pytest
 import torch
 
 from model.options import SEED_PROMPT
-from training.models.prune_vocab import (
-    BpeVocab,
-    PruneError,
-    bpe_trace,
-    main,
-    prune_checkpoint,
-    read_corpus,
-    select_tokens,
-)
+from training.models.prune_vocab import PruneError, main, prune_checkpoint
+from training.models.token_selection import BpeVocab, bpe_trace, read_corpus, select_tokens
 
 FORMULAS = Path(__file__).resolve().parents[4] / "shared" / "data" / "formulas"
 SMALL_CORPUS = read_corpus([FORMULAS / "math_competition" / "formulas.txt"], limit=150)
