@@ -25,13 +25,12 @@ def formulas(limit: int) -> list[str]:
 
 
 def main(out: Path) -> None:
-    import training.models.t5gemma2 as t5gemma2_build
     from training.models import builders
     from training.recipe import load_recipe
     from training.trainer import train
 
     rank = int(os.environ["RANK"])
-    real_build = t5gemma2_build.build_t5gemma2
+    real_build = builders.build_t5gemma2
 
     def recording_build(folder, *args, **kwargs):
         with (out / "builds.log").open("a") as log:
@@ -39,7 +38,7 @@ def main(out: Path) -> None:
         time.sleep(1.0)  # long enough for a second, racing builder to start meanwhile
         return real_build(folder, *args, **kwargs)
 
-    t5gemma2_build.build_t5gemma2 = recording_build
+    builders.build_t5gemma2 = recording_build
     builders.formula_corpus = formulas
     recipe = load_recipe("debug-tiny-cpu", {
         "output_dir": str(out / "run"),
