@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any
 
 from model.ctc_head import HINT_KEY as CTC_HINT_KEY
+from model.selfcheck import HINT_KEY as SELF_CHECK_HINT_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -41,9 +42,9 @@ BF16_FLAGS = frozenset({"amx_bf16", "avx512_bf16"})
 DTYPES = ("auto", "bfloat16", "float32")
 QUANTIZE = ("none", "int8-decoder")
 # Top-level keys that other modules read from ``SnaptexHints.extra``: "input" (the
-# adapters' pre-processing) and model/ctc_head.py's hint. Anything else is a typo or a
+# adapters' pre-processing), model/ctc_head.py's hint and model/selfcheck's calibration. Anything else is a typo or a
 # key from an older SnapTeX, and is ignored with a warning.
-EXTRA_KEYS = frozenset({"input", CTC_HINT_KEY})
+EXTRA_KEYS = frozenset({"input", CTC_HINT_KEY, SELF_CHECK_HINT_KEY})
 
 
 # ----------------------------------------------------------------------------- hints
