@@ -214,8 +214,8 @@ class Recognizer:
 
     def check(self, reading: Reading, with_round_trip: bool | None = None):
         """The self-check of one reading (model.selfcheck.check.Check)."""
-        if with_round_trip is None:
-            with_round_trip = self.self_check is None or any(
+        if with_round_trip is None:  # only when the calibration reads its signals
+            with_round_trip = self.self_check is not None and any(
                 name.startswith("rt_") for name in self.self_check.features)
         features, region, timings = signals_of(
             reading.candidates, reading.token_log_probs, reading.frames,
