@@ -15,7 +15,7 @@ from model.errors import CancelledError
 from model.options import InferenceOptions, Prediction
 from model.postprocess import clean_latex_report
 from model.preprocess import prepare
-from model.selfcheck.check import Candidate, assess, signals_of
+from model.selfcheck.check import Candidate, assess, round_trip_signals, signals_of
 
 logger = logging.getLogger(__name__)
 
@@ -213,16 +213,25 @@ class Recognizer:
         return readings
 
     def check(self, reading: Reading, with_round_trip: bool | None = None):
-        """The self-check of one reading (model.selfcheck.check.Check)."""
-        if with_round_trip is None:  # only when the calibration reads its signals
-            with_round_trip = self.self_check is not None and any(
-                name.startswith("rt_") for name in self.self_check.features)
+        """The self-check of one reading (model.selfcheck.check.Check) and its
+        milliseconds per signal. The render round trip runs for every reading when the
+        calibration reads it, else only for flagged ones, to say where they differ."""
+        reads_layout = self.self_check is not None and any(
+            name.startswith("rt_") for name in self.self_check.features)
         features, region, timings = signals_of(
             reading.candidates, reading.token_log_probs, reading.frames,
             blank=self.model.config.pad_token_id,
             first_symbol_id=self.ctc.first_symbol_id if self.ctc else 0,
-            image=reading.image, with_round_trip=with_round_trip)
+            image=reading.image,
+            with_round_trip=reads_layout if with_round_trip is None else with_round_trip)
         check = assess(features, region, self.self_check, reading.geometric_mean)
+        if (check.needs_check and with_round_trip is None and not reads_layout
+                and self.self_check is not None):
+            more, region, spent = round_trip_signals(reading.image,
+                                                     reading.candidates[0].latex)
+            timings.update(spent)
+            check = assess({**features, **more}, region, self.self_check,
+                           reading.geometric_mean)
         return check, timings
 
     def _token_log_probs(self, output) -> list[list[float]]:

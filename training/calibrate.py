@@ -32,6 +32,8 @@ MODEL_FEATURES = ("logp_mean", "logp_min", "n_tokens_log", "beam_gap", "beam_agr
                   "beam2_distance", "ctc_distance", "ctc_per_token")
 ROUND_TRIP_FEATURES = ("rt_failed", "rt_aspect", "rt_columns", "rt_rows", "rt_missing",
                        "rt_extra", "rt_components")
+VARIANTS = {"model signals": MODEL_FEATURES,
+            "model signals + round trip": MODEL_FEATURES + ROUND_TRIP_FEATURES}
 TARGET_CATCH = 0.9  # needs_check threshold: flag this share of the wrong fitting readings
 RERANK_DEPTH = 3  # candidates the round trip may promote
 
@@ -206,7 +208,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--devset", type=Path, required=True)
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--limit", type=int, default=None)
-    parser.add_argument("--l2", type=float, default=3.0)
+    parser.add_argument("--l2", type=float, default=10.0)
     parser.add_argument("--write", action="store_true",
                         help="refit on all snips and store it in the model's snaptex.json")
     parser.add_argument("--report", type=Path, help="write the figures as JSON here")
@@ -227,9 +229,7 @@ def main(argv: list[str] | None = None) -> int:
     test_rows = [r for r in records if fold_of(r) == 1]
     report = {"snips": len(records), "fit": len(fit_rows), "held_out": len(test_rows),
               "costs": costs(records), "variants": {}}
-    for name, features in (("model signals", MODEL_FEATURES),
-                           ("model signals + round trip",
-                            MODEL_FEATURES + ROUND_TRIP_FEATURES)):
+    for name, features in VARIANTS.items():
         fitted, figures = fit_and_measure(fit_rows, test_rows, features, args.l2)
         report["variants"][name] = {"threshold": fitted.threshold, **figures,
                                     "cross_validated": cross_validated(
@@ -249,14 +249,20 @@ def main(argv: list[str] | None = None) -> int:
     if args.write:
         from model import cpu_exec
 
-        features = MODEL_FEATURES + ROUND_TRIP_FEATURES
+        # The round trip joins the calibration only if it ranks readings better out
+        # of fold; otherwise it runs for flagged readings only, to find the region.
+        chosen = max(report["variants"], key=lambda name: (
+            report["variants"][name]["cross_validated"]["auroc"],
+            name == "model signals"))
+        features = VARIANTS[chosen]
         fitted, _ = fit_and_measure(records, records, features, args.l2)
-        held_out = report["variants"]["model signals + round trip"]
+        held_out = report["variants"][chosen]
         fitted = calibrate.Calibration(
             fitted.features, fitted.mean, fitted.scale, fitted.coef, fitted.intercept,
             fitted.threshold,
             notes={"devset": "python -m training.devset (PDF snips, held-out formulas)",
                    "snips": len(records), "target_catch": TARGET_CATCH,
+                   "variant": chosen, "l2": args.l2,
                    "held_out_auroc": round(held_out["auroc"], 4),
                    "held_out_catch_rate": round(held_out["catch_rate"], 4),
                    "held_out_false_flag_rate": round(held_out["false_flag_rate"], 4)})

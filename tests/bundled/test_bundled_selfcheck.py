@@ -29,7 +29,10 @@ def test_the_bundled_folder_ships_a_calibration(recognizer):
     calibration = recognizer.self_check
     assert calibration is not None
     assert 0 < calibration.threshold < 1
-    assert any(name.startswith("rt_") for name in calibration.features)
+    from training.calibrate import MODEL_FEATURES, ROUND_TRIP_FEATURES
+
+    assert set(MODEL_FEATURES) <= set(calibration.features) <= {
+        *MODEL_FEATURES, *ROUND_TRIP_FEATURES}
 
 
 @pytest.mark.parametrize("image_path", CASES, ids=[p.stem for p in CASES])
