@@ -16,12 +16,14 @@ from pathlib import Path
 VARIANT = "model signals + round trip"
 
 
-def plot(report: dict, out: Path, variant: str = VARIANT) -> None:
+def plot(report: dict, out: Path, variant: str | None = None) -> None:
+    """``variant``: the report's calibration to draw; default the one that shipped."""
     import matplotlib
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
+    variant = variant or report.get("shipped", VARIANT)
     figures = report["variants"][variant]
     bins = figures["reliability"]
     figure, (top, bottom) = plt.subplots(
@@ -40,7 +42,7 @@ def plot(report: dict, out: Path, variant: str = VARIANT) -> None:
         f"Self-check on {figures['count']} held-out PDF snips: AUROC "
         f"{figures['auroc']:.3f}, ECE {figures['ece']:.3f}\ncatches "
         f"{figures['catch_rate']:.0%} of wrong readings, flags "
-        f"{figures['false_flag_rate']:.0%} of right ones", fontsize=10)
+        f"{figures['false_flag_rate']:.0%} of right ones ({variant})", fontsize=10)
     top.legend(loc="upper left", fontsize=8)
     bottom.bar(centres, [b["count"] for b in bins], width=0.09, color="#72b7b2")
     bottom.set_ylabel("readings")
@@ -57,7 +59,8 @@ def main(argv: list[str] | None = None) -> int:
                                      description=__doc__.split("\n\n")[1])
     parser.add_argument("--report", type=Path, required=True)
     parser.add_argument("--out", type=Path, default=Path("docs/self-check-reliability.png"))
-    parser.add_argument("--variant", default=VARIANT)
+    parser.add_argument("--variant", default=None,
+                        help="which calibration of the report (default: the shipped one)")
     args = parser.parse_args(argv)
     try:
         report = json.loads(args.report.read_text(encoding="utf-8"))
