@@ -59,7 +59,7 @@ def test_uncalibrated_folders_use_the_token_probability(confidence, flagged):
     ("features", "differs"),
     [
         ({}, False),
-        ({"rt_failed": 1.0, "rt_missing": 0.0, "rt_extra": 0.0}, True),
+        ({"rt_failed": 1.0, "rt_missing": 0.5, "rt_extra": 0.5}, False),  # no verdict
         ({"rt_failed": 0.0, "rt_missing": 0.15, "rt_extra": 0.1}, True),
         ({"rt_failed": 0.0, "rt_missing": 0.1, "rt_extra": 0.05}, False),
     ],
