@@ -61,9 +61,12 @@ def render_mathtext(latex: str) -> Image.Image | None:
     text = to_mathtext(latex)
     if not text:
         return None
-    from matplotlib import rc_context
-    from matplotlib.font_manager import FontProperties
-    from matplotlib.mathtext import math_to_image
+    try:
+        from matplotlib import rc_context
+        from matplotlib.font_manager import FontProperties
+        from matplotlib.mathtext import math_to_image
+    except ImportError:  # a worker-only install: the check goes on without a render
+        return None
 
     buffer = io.BytesIO()
     try:
