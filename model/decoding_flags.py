@@ -79,8 +79,8 @@ def effective_settings(model: str | None, options: InferenceOptions) -> dict[str
     """What a recognition with ``options`` on ``model`` would use, from the folder's
     ``config.json`` and ``snaptex.json`` alone. Raises ModelLoadError like loading."""
     from model.adapters import adapter_for, prepares_snips
-    from model.manifest import HINTS_FILE, read_hints
     from model.loading import ctc_decoding_of
+    from model.manifest import HINTS_FILE, read_hints
 
     folder = local_folder(model)
     hints = read_hints(folder)

@@ -148,6 +148,20 @@ def ctc_decoding_of(hints) -> CtcDecoding | None:
         raise ModelLoadError(str(exc)) from None
 
 
+def self_check_of(hints):
+    """The folder's fitted self-check calibration (model/selfcheck), or None."""
+    from model.selfcheck import HINT_KEY as SELF_CHECK_KEY
+    from model.selfcheck.calibrate import Calibration
+
+    data = hints.extra.get(SELF_CHECK_KEY)
+    if data is None:
+        return None
+    try:
+        return Calibration.from_dict(data)
+    except (KeyError, TypeError, ValueError) as exc:
+        raise ModelLoadError(f"snaptex.json: {SELF_CHECK_KEY}: {exc}") from None
+
+
 def _one_line(exc: BaseException) -> str:
     text = str(exc).strip().splitlines()
     return f"{type(exc).__name__}: {text[0] if text else ''}"[:300]
@@ -188,4 +202,4 @@ def load_recognizer(
         parameters=sum(p.numel() for p in net.parameters()),
     )
     logger.info("loaded %s", info)
-    return Recognizer(net, processor, adapter, info, ctc)
+    return Recognizer(net, processor, adapter, info, ctc, self_check_of(hints))

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from model.ctc_head import HINT_KEY as CTC_HINT_KEY
+from model.selfcheck import HINT_KEY as SELF_CHECK_HINT_KEY
 
 logger = logging.getLogger(__name__)
 
@@ -32,8 +33,9 @@ DTYPES = ("auto", "bfloat16", "float32")
 QUANTIZE = ("none", "int8-decoder")
 INPUT_KEY = "input"
 # Top-level keys that other modules read from ``SnaptexHints.extra``: the adapters'
-# pre-processing and model/ctc_head.py's hint. Anything else is warned about.
-EXTRA_KEYS = frozenset({INPUT_KEY, CTC_HINT_KEY})
+# pre-processing, model/ctc_head.py's hint and model/selfcheck's calibration.
+# Anything else is warned about.
+EXTRA_KEYS = frozenset({INPUT_KEY, CTC_HINT_KEY, SELF_CHECK_HINT_KEY})
 
 
 @dataclass

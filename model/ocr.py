@@ -112,6 +112,9 @@ def run_one(recognizer, path: str, options: InferenceOptions, fmt: str) -> dict:
         "latex": wrap(prediction.latex, fmt),
         "seconds": round(time.perf_counter() - started, 3),
         "confidence": prediction.confidence,
+        "needs_check": prediction.needs_check,
+        "check_reason": prediction.check_reason,
+        "check_region": prediction.check_region,
         "n_tokens": prediction.n_tokens,
         "warnings": list(prediction.warnings),
     }

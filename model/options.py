@@ -110,7 +110,12 @@ class Prediction:
     """One recognised image.
 
     ``latex`` is cleaned and ready to paste; ``latex_raw`` is the model's text as
-    decoded. ``confidence`` is in [0, 1]: the geometric-mean token probability.
+    decoded. ``confidence`` is in [0, 1]: the self-check's calibrated probability that
+    the reading is exactly right (model/selfcheck; the geometric-mean token probability
+    for a model folder without a calibration). ``needs_check``: the user should look at
+    it; ``check_reason`` says why in one line; ``check_region`` is the most different
+    region (x0, y0, x1, y1 in 0..1 of the image as sent) when the render round-trip
+    found one.
     """
 
     latex: str
@@ -119,6 +124,9 @@ class Prediction:
     n_tokens: int
     timings_ms: dict[str, float] = field(default_factory=dict)
     warnings: tuple[str, ...] = ()
+    needs_check: bool = False
+    check_reason: str | None = None
+    check_region: list[float] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)

@@ -16,9 +16,22 @@ Worker -> UI::
 
     {"v":1,"type":"status","state":"loading","model":"bundled"}
     {"v":1,"type":"status","state":"ready","device":"cpu","dtype":"float32","load_s":1.2}
-    {"v":1,"type":"result","id":"7f3c","latex":"\\frac{a}{b}", ...}
+    {"v":1,"type":"result","id":"7f3c","latex":"\\frac{a}{b}","confidence":0.93,
+     "needs_check":false,"check_reason":null,"check_region":null, ...}
     {"v":1,"type":"error","id":"7f3c","code":"cancelled","message":"..."}
     {"v":1,"type":"pong","id":"a1"}
+
+The self-check fields of ``result`` (model/selfcheck): ``confidence`` is the calibrated
+probability in [0, 1] that the reading is exactly right (of readings shown 0.8, about
+80 % were right on the PDF-snip dev set); ``needs_check`` says the user should look at
+it before trusting it (the reading is still the best the model has, and is still
+copied); ``check_reason`` is one line saying why (null when not flagged), e.g. "the
+rendered result differs from the snip here"; ``check_region`` is null or
+``[x0, y0, x1, y1]``, floats in 0..1 of the image the app sent, the part of the snip
+where the rendered reading differs most. The fast render round-trip (matplotlib) runs
+before the result is sent, so no later ``check`` message is sent by this worker; a
+``{"type":"check","id":...}`` message with the same four fields is reserved for a slower
+round-trip that finishes after the result.
 """
 
 from __future__ import annotations
@@ -200,6 +213,10 @@ def error(code: ErrorCode, message: str, request_id: str | None = None) -> bytes
 
 def result(request_id: str, prediction: dict[str, Any]) -> bytes:
     return encode({"type": "result", "id": request_id, **prediction})
+
+
+# The self-check keys of a result (and of the reserved later "check" message).
+CHECK_FIELDS = ("confidence", "needs_check", "check_reason", "check_region")
 
 
 def pong(request_id: str | None) -> bytes:

@@ -6,6 +6,7 @@ import logging
 import math
 import time
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from PIL import Image
 
@@ -15,6 +16,7 @@ from model.errors import CancelledError
 from model.options import InferenceOptions, Prediction
 from model.postprocess import clean_latex_report
 from model.preprocess import prepare
+from model.selfcheck.check import Candidate, assess, round_trip_signals, signals_of
 
 logger = logging.getLogger(__name__)
 
@@ -39,13 +41,15 @@ def _stop_criteria(should_stop: ShouldStop | None):
 class Recognizer:
     """A loaded model + processor + adapter. Not thread-safe: one request at a time."""
 
-    def __init__(self, model, processor, adapter, info, ctc=None) -> None:
+    def __init__(self, model, processor, adapter, info, ctc=None, self_check=None) -> None:
         self.model = model
         self.processor = processor
         self.adapter = adapter
         self.info = info
         self.tokenizer = processor.tokenizer
         self.ctc = ctc  # model.ctc_head.CtcDecoding, or None
+        # model.selfcheck.calibrate.Calibration from snaptex.json, or None (uncalibrated)
+        self.self_check = self_check
 
     def warm_up(self, options: InferenceOptions | None = None) -> float:
         """One short throw-away recognition; its seconds. The first ``generate`` pays
@@ -76,20 +80,25 @@ class Recognizer:
         should_stop: ShouldStop | None = None,
     ) -> list[Prediction]:
         options = options or InferenceOptions()
-        t0 = time.perf_counter()
-        preprocess = prepares_snips(self.adapter, options)
-        pixels = [prepare(im) if preprocess else im.convert("RGB") for im in images]
-        inputs = self.adapter.inputs(self.processor, pixels, options.prompt)
-        inputs = {k: v.to(self.model.device) for k, v in inputs.items()}
-        if "pixel_values" in inputs:
-            inputs["pixel_values"] = inputs["pixel_values"].to(self.model.dtype)
-        t1 = time.perf_counter()
-        output = self._generate(inputs, options, should_stop)
-        if should_stop and should_stop():
-            raise CancelledError("cancelled")
-        t2 = time.perf_counter()
-        timings = {"preprocess": (t1 - t0) * 1e3, "generate": (t2 - t1) * 1e3}
-        return self._predictions(output, options, timings, len(images))
+        readings, timings = self.readings(images, options, should_stop)
+        per_image = {k: round(v / len(images), 2) for k, v in timings.items()}
+        predictions = []
+        for reading in readings:
+            check, check_ms = self.check(reading)
+            predictions.append(
+                Prediction(
+                    latex=reading.cleaned.latex,
+                    latex_raw=reading.raw_text,
+                    confidence=check.confidence,
+                    n_tokens=len(reading.candidates[0].ids),
+                    timings_ms={**per_image, **check_ms},
+                    warnings=reading.cleaned.warnings,
+                    needs_check=check.needs_check,
+                    check_reason=check.check_reason,
+                    check_region=check.check_region,
+                )
+            )
+        return predictions
 
     def _generate(self, inputs, options: InferenceOptions, should_stop):
         import torch
@@ -97,15 +106,20 @@ class Recognizer:
         from model.ctc_prefix import logits_processor
 
         weight = self.ctc_weight(options)
+        # The whole n-best list comes back: the self-check reads the beams' agreement.
+        n_best = options.num_beams
         with torch.inference_mode():
             if not weight:
-                return self.search(inputs, options, should_stop)
+                return self.search(inputs, options, should_stop, n_best=n_best), None
             # The encoder runs once, here: its states feed both the search and CTC. The
             # scorer reads them first, as generate expands them per beam in place.
             encoder_outputs = self.model.get_encoder()(pixel_values=inputs["pixel_values"])
-            scorer = self._prefix_scorer(encoder_outputs.last_hidden_state, options, weight)
-            return self.search({"encoder_outputs": encoder_outputs}, options, should_stop,
-                               logits_processor=logits_processor(scorer))
+            frames = self._frame_log_probs(encoder_outputs.last_hidden_state)
+            scorer = self._prefix_scorer(frames, options, weight)
+            output = self.search({"encoder_outputs": encoder_outputs}, options,
+                                 should_stop, logits_processor=logits_processor(scorer),
+                                 n_best=n_best)
+            return output, frames
 
     def ctc_weight(self, options: InferenceOptions) -> float:
         """How much the encoder's CTC head counts in the search; 0: attention alone."""
@@ -115,68 +129,136 @@ class Recognizer:
             return self.ctc.weight
         return float(options.ctc_weight)
 
-    def _prefix_scorer(self, encoder_states, options: InferenceOptions, weight: float):
+    def _frame_log_probs(self, encoder_states):
+        """(images, frames, vocab) log-probabilities of the encoder's CTC head, on the CPU
+        whatever the device: a few hundred frames, scored a few at a time."""
+        states = reading_order_states(self.model, encoder_states)
+        weights = self.model.decoder.get_output_embeddings().weight
+        return frame_log_probs(states, weights).cpu()
+
+    def _prefix_scorer(self, log_probs, options: InferenceOptions, weight: float):
         """Joint CTC/attention decoding (model/ctc_prefix.py) over these images' frames."""
         from model.ctc_prefix import PrefixScorer
 
-        states = reading_order_states(self.model, encoder_states)
-        # On the CPU whatever the device: a few hundred frames, scored a few at a time.
-        log_probs = frame_log_probs(states, self.model.decoder.get_output_embeddings().weight)
-        return PrefixScorer(log_probs.cpu(), options.num_beams, weight,
+        return PrefixScorer(log_probs, options.num_beams, weight,
                             blank=self.model.config.pad_token_id,
                             eos=self.model.generation_config.eos_token_id,
                             first_symbol_id=self.ctc.first_symbol_id)
 
     def search(self, inputs, options: InferenceOptions, should_stop=None,
-               logits_processor=None):
+               logits_processor=None, n_best: int = 1):
         """``generate`` with ``options`` on prepared ``inputs`` (pixels, or the encoder's
         outputs), steered by ``logits_processor`` if given. The raw logits come back too,
         for confidences that no processor has touched."""
         return self.model.generate(
             **inputs,
             **options.generation_kwargs(),  # what --print-settings shows
+            num_return_sequences=min(n_best, options.num_beams),
             stopping_criteria=_stop_criteria(should_stop),
             logits_processor=logits_processor,
             output_logits=True,
             return_dict_in_generate=True,
         )
 
-    def _predictions(self, output, options, timings, count) -> list[Prediction]:
-        sequences = output.sequences
-        confidences = self._confidences(output, count)
-        texts = self.tokenizer.batch_decode(sequences, skip_special_tokens=True)
-        special = set(self.tokenizer.all_special_ids)
-        per_image = {k: round(v / count, 2) for k, v in timings.items()}
-        predictions = []
-        for text, row, confidence in zip(texts, sequences.tolist(), confidences, strict=True):
-            cleaned = clean_latex_report(text, self.adapter.echo_prompt(options.prompt))
-            predictions.append(
-                Prediction(
-                    latex=cleaned.latex,
-                    latex_raw=text.strip(),
-                    confidence=confidence,
-                    n_tokens=sum(1 for t in row if t not in special),
-                    timings_ms=dict(per_image),
-                    warnings=cleaned.warnings,
-                )
-            )
-        return predictions
+    def readings(self, images: Sequence[Image.Image], options: InferenceOptions | None = None,
+                 should_stop: ShouldStop | None = None) -> tuple[list[Reading], dict]:
+        """What the search found for each image, before the self-check condenses it:
+        the n-best list, the top reading's token log-probabilities, the CTC frames.
+        Also the milliseconds per phase for the whole batch."""
+        options = options or InferenceOptions()
+        t0 = time.perf_counter()
+        preprocess = prepares_snips(self.adapter, options)
+        pixels = [prepare(im) if preprocess else im.convert("RGB") for im in images]
+        inputs = self.adapter.inputs(self.processor, pixels, options.prompt)
+        inputs = {k: v.to(self.model.device) for k, v in inputs.items()}
+        if "pixel_values" in inputs:
+            inputs["pixel_values"] = inputs["pixel_values"].to(self.model.dtype)
+        t1 = time.perf_counter()
+        output, frames = self._generate(inputs, options, should_stop)
+        if should_stop and should_stop():
+            raise CancelledError("cancelled")
+        t2 = time.perf_counter()
+        timings = {"preprocess": (t1 - t0) * 1e3, "generate": (t2 - t1) * 1e3}
+        return self._readings(output, options, images, frames), timings
 
-    def _confidences(self, output, count: int) -> list[float]:
-        """The decoder's geometric-mean probability of the chosen tokens, in [0, 1],
+    def _readings(self, output, options, images, frames) -> list[Reading]:
+        sequences = output.sequences
+        per_image = sequences.shape[0] // len(images)
+        token_log_probs = self._token_log_probs(output)
+        texts = self.tokenizer.batch_decode(sequences, skip_special_tokens=True)
+        scores = (output.sequences_scores.tolist()
+                  if getattr(output, "sequences_scores", None) is not None
+                  else [sum(row) / max(len(row), 1) for row in token_log_probs])
+        special = set(self.tokenizer.all_special_ids)
+        rows = sequences.tolist()
+        echo = self.adapter.echo_prompt(options.prompt)
+        readings = []
+        for index, image in enumerate(images):
+            first = index * per_image
+            span = range(first, first + per_image)
+            candidates = [Candidate(clean_latex_report(texts[r], echo).latex,
+                                    float(scores[r]),
+                                    tuple(t for t in rows[r] if t not in special))
+                          for r in span]
+            readings.append(Reading(
+                image=image, raw_text=texts[first].strip(),
+                cleaned=clean_latex_report(texts[first], echo),
+                candidates=candidates, token_log_probs=token_log_probs[first],
+                frames=frames[index] if frames is not None else None))
+        return readings
+
+    def check(self, reading: Reading, with_round_trip: bool | None = None):
+        """The self-check of one reading (model.selfcheck.check.Check) and its
+        milliseconds per signal. The render round trip runs for every reading when the
+        calibration reads it, else only for flagged ones, to say where they differ."""
+        reads_layout = self.self_check is not None and any(
+            name.startswith("rt_") for name in self.self_check.features)
+        features, region, timings = signals_of(
+            reading.candidates, reading.token_log_probs, reading.frames,
+            blank=self.model.config.pad_token_id,
+            first_symbol_id=self.ctc.first_symbol_id if self.ctc else 0,
+            image=reading.image,
+            with_round_trip=reads_layout if with_round_trip is None else with_round_trip)
+        check = assess(features, region, self.self_check, reading.geometric_mean)
+        if (check.needs_check and with_round_trip is None and not reads_layout
+                and self.self_check is not None):
+            more, region, spent = round_trip_signals(reading.image,
+                                                     reading.candidates[0].latex)
+            timings.update(spent)
+            check = assess({**features, **more}, region, self.self_check,
+                           reading.geometric_mean)
+        return check, timings
+
+    def _token_log_probs(self, output) -> list[list[float]]:
+        """Per returned sequence, the decoder's log-probability of each chosen token,
         from its raw logits (before repetition penalties or CTC prefix scores)."""
         transition = self.model.compute_transition_scores(
             output.sequences, output.logits, getattr(output, "beam_indices", None),
             normalize_logits=True,
         )
         pad = self.tokenizer.pad_token_id
-        results = []
-        for row, seq in zip(transition, output.sequences[:, 1:], strict=True):
-            keep = [
-                float(s)
-                for s, t in zip(row, seq, strict=True)
-                if int(t) != pad and math.isfinite(float(s))
-            ]
-            mean = sum(keep) / len(keep) if keep else float("-inf")
-            results.append(round(math.exp(mean), 4) if keep else 0.0)
-        return results[:count]
+        return [
+            [float(s) for s, t in zip(row, seq, strict=True)
+             if int(t) != pad and math.isfinite(float(s))]
+            for row, seq in zip(transition.tolist(), output.sequences[:, 1:].tolist(),
+                                strict=True)
+        ]
+
+
+@dataclass
+class Reading:
+    """One image's search result: its n-best list, best first."""
+
+    image: Image.Image  # as the caller gave it (the self-check's region refers to it)
+    raw_text: str
+    cleaned: object  # model.postprocess clean_latex_report of the top reading
+    candidates: list[Candidate]
+    token_log_probs: list[float]
+    frames: object = None  # (frames, vocab) CTC log-probabilities, or None
+
+    @property
+    def geometric_mean(self) -> float:
+        """The decoder's geometric-mean token probability of the top reading."""
+        if not self.token_log_probs:
+            return 0.0
+        return round(math.exp(sum(self.token_log_probs) / len(self.token_log_probs)), 4)

@@ -9,8 +9,8 @@ import pytest
 
 from model import decoding_flags, ocr
 from model.adapters import adapter_for, prepares_snips
-from model.manifest import update_hints
 from model.errors import ModelLoadError
+from model.manifest import update_hints
 from model.options import DEFAULT_BEAMS, InferenceOptions
 
 # The tutorial's generate call, as GenerationConfig names it.

@@ -3,14 +3,20 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from model.ctc_head import HINT_KEY as CTC_HINT_KEY
 from model.ctc_head import CtcDecoding
-from model.loading import ctc_decoding_of
+from model.loading import ctc_decoding_of, self_check_of
 from model.manifest import EXTRA_KEYS, INPUT_KEY, SnaptexHints, read_hints, update_hints
+from model.selfcheck import HINT_KEY as SELF_CHECK_KEY
+from model.selfcheck.calibrate import Calibration
 from training.recipe import load_recipe
+
+BUNDLED = Path(__file__).resolve().parents[2] / "model" / "bundled" / "snaptex.json"
+BUNDLED_CALIBRATION = json.loads(BUNDLED.read_text())[SELF_CHECK_KEY]
 
 
 def test_hints_round_trip_and_defaults(tmp_path):
@@ -51,6 +57,8 @@ def test_what_training_writes_is_what_the_loader_reads(tmp_path, caplog):
     assert hint is not None
     with caplog.at_level("WARNING", logger="model.manifest"):
         update_hints(tmp_path, **{INPUT_KEY: recipe.input_hints(), CTC_HINT_KEY: hint})
+        # what training.evaluate.calibrate writes
+        update_hints(tmp_path, **{SELF_CHECK_KEY: BUNDLED_CALIBRATION})
         update_hints(tmp_path, prune_vocab={"kept": 10}, vision_resized_from=896,
                      vision_image_size=448, cpu={"quantize": "int8-decoder"})
         hints = read_hints(tmp_path)
@@ -59,6 +67,7 @@ def test_what_training_writes_is_what_the_loader_reads(tmp_path, caplog):
     assert CtcDecoding.from_hint(hints.extra[CTC_HINT_KEY]) == CtcDecoding(
         weight=hint["weight"], first_symbol_id=hint["first_symbol_id"])
     assert ctc_decoding_of(hints) == CtcDecoding.from_hint(hint)
+    assert self_check_of(hints) == Calibration.from_dict(BUNDLED_CALIBRATION)
 
 
 @pytest.mark.parametrize(

@@ -1,0 +1,228 @@
+"""`python -m training.data.devset --out DIR --n 400`: a PDF-snip dev set the bundled model
+never trained on.
+
+Each snip is a display equation typeset by pdflatex in Computer Modern, Times
+(mathptmx) or Palatino (mathpazo), rasterised by poppler (as a PDF viewer does) at
+96-192 DPI, cropped loosely as by hand (random uneven margins), a quarter of them in a
+dark or sepia viewer theme. The formulas are held out from the bundled model's
+training: they come from the formula lists (not im2latex, whose train and validation
+pairs it read) and fall in the renderer's validation hash split
+(``training.render.formulas.is_validation`` at the fraction ``snaptex render`` used),
+which the rendered training sets never contain. The im2latex test split is not used.
+
+Writes ``DIR/images/NNNNN.png`` and ``DIR/devset.jsonl`` (one record a line: file, text,
+source, font, points, dpi, theme). Reproducible from ``--seed``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import random
+import subprocess
+import sys
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from PIL import Image
+
+from training.render.formulas import (
+    FORMULA_FILE,
+    formula_key,
+    is_validation,
+    read_excluded_keys,
+    read_formulas,
+)
+from training.render.latex import (
+    is_display_environment,
+    latex_source,
+    parse_log,
+    preamble,
+    precheck,
+)
+from training.render.style import (
+    BatchStyle,
+    ItemStyle,
+    finish_image,
+    sample_margins,
+    sample_theme,
+)
+
+logger = logging.getLogger(__name__)
+
+SHARED = Path(__file__).resolve().parents[1].parent / "shared/data"
+SOURCES = ("stacks_project", "math_competition", "wikipedia_pix2tex")
+FONTS = ("cm", "mathptmx", "mathpazo")  # Computer Modern, Times, Palatino
+DPI_RANGE = (96, 192)
+THEME_SHARES = {"light": 0.75, "dark": 0.15, "sepia": 0.10}
+VALIDATION_FRACTION = 0.02  # snaptex render's default: these formulas were never rendered
+MIN_CHARS, MAX_CHARS = 8, 160
+BATCH = 40
+# A page wide enough for a long display equation; small enough to rasterise fast.
+PAGE_GEOMETRY = r"\usepackage[paperwidth=60cm,paperheight=14cm,margin=1cm]{geometry}"
+INK_LEVEL = 200
+
+
+@dataclass(frozen=True)
+class Snip:
+    text: str
+    source: str
+    font: str
+    points: int
+    dpi: int
+    theme: str
+
+
+def held_out_formulas(formulas_dir: Path, im2latex_dir: Path, seed: int) -> list[tuple[str, str]]:
+    """(source, formula) pairs in the validation hash split, not im2latex formulas,
+    of display length, shuffled by ``seed``."""
+    excluded = read_excluded_keys([im2latex_dir]) if im2latex_dir.exists() else set()
+    pairs, seen = [], set()
+    for source in SOURCES:
+        for formula in read_formulas(formulas_dir / source / FORMULA_FILE):
+            key = formula_key(formula)
+            if (
+                key in seen
+                or key in excluded
+                or not MIN_CHARS <= len(key) <= MAX_CHARS
+                or not is_validation(formula, VALIDATION_FRACTION)
+                or precheck(formula)
+            ):
+                continue
+            seen.add(key)
+            pairs.append((source, formula))
+    random.Random(f"devset:{seed}").shuffle(pairs)
+    return pairs
+
+
+def _document(formulas: list[str], batch: BatchStyle) -> str:
+    head = preamble(batch).replace(
+        r"\usepackage[paperwidth=200cm,paperheight=200cm,margin=1cm]{geometry}",
+        PAGE_GEOMETRY,
+    )
+    pages = []
+    for position, formula in enumerate(formulas):
+        body = (
+            f"{latex_source(formula)}\n"
+            if is_display_environment(formula)
+            else f"\\begin{{displaymath}}{latex_source(formula)}\n\\end{{displaymath}}"
+        )
+        pages.append(
+            f"\\typeout{{SNAPTEX-FORMULA {position} PAGE \\thepage}}\n"
+            f"{{\\normalsize\n{body}\\par}}\n\\newpage\n"
+        )
+    return f"{head}\n\\begin{{document}}\n{''.join(pages)}\\end{{document}}\n"
+
+
+def _compile(formulas: list[str], batch: BatchStyle, workdir: Path) -> dict[int, str]:
+    """pdflatex once; the positions its log blames (empty: clean)."""
+    (workdir / "doc.tex").write_text(_document(formulas, batch), encoding="utf-8")
+    done = subprocess.run(
+        ["pdflatex", "-interaction=nonstopmode", "-no-shell-escape", "doc.tex"],
+        cwd=workdir, capture_output=True, timeout=120, check=False,
+    )
+    log = (workdir / "doc.log").read_text(encoding="utf-8", errors="replace")
+    errors, pages_ok = parse_log(log, len(formulas))
+    if not errors and (done.returncode or not pages_ok):
+        errors = {i: "page mapping" for i in range(len(formulas))}
+    return errors
+
+
+def _rasterise(workdir: Path, page: int, dpi: int) -> Image.Image | None:
+    """One page at ``dpi``, grey, cropped to its ink (None if blank)."""
+    stem = workdir / f"page{page}"
+    subprocess.run(
+        ["pdftoppm", "-f", str(page), "-l", str(page), "-r", str(dpi), "-gray",
+         "-png", "-singlefile", "doc.pdf", str(stem)],
+        cwd=workdir, capture_output=True, timeout=60, check=True,
+    )
+    with Image.open(f"{stem}.png") as raw:
+        grey = raw.convert("L")
+    box = grey.point(lambda v: 255 if v < INK_LEVEL else 0).getbbox()
+    return grey.crop(box) if box else None
+
+
+def render_group(
+    formulas: list[str], batch: BatchStyle, dpis: list[int]
+) -> list[Image.Image | None]:
+    """Tight grey crops of ``formulas`` typeset together; None where LaTeX failed.
+    Blamed formulas are dropped and the rest recompiled, so pages match labels."""
+    keep = list(range(len(formulas)))
+    with tempfile.TemporaryDirectory(prefix="snaptex-devset-") as tmp:
+        workdir = Path(tmp)
+        for _ in range(4):
+            errors = _compile([formulas[i] for i in keep], batch, workdir)
+            if not errors:
+                break
+            blamed = {keep[p] for p in errors if 0 <= p < len(keep)}
+            keep = [i for i in keep if i not in blamed] if blamed else []
+        else:
+            keep = []
+        images: list[Image.Image | None] = [None] * len(formulas)
+        for page, index in enumerate(keep, start=1):
+            images[index] = _rasterise(workdir, page, dpis[index])
+    return images
+
+
+def _theme_name(rng: random.Random) -> str:
+    names = list(THEME_SHARES)
+    return rng.choices(names, weights=[THEME_SHARES[n] for n in names])[0]
+
+
+def build(out: Path, count: int, seed: int, formulas_dir: Path, im2latex_dir: Path) -> int:
+    rng = random.Random(f"devset-style:{seed}")
+    pool = held_out_formulas(formulas_dir, im2latex_dir, seed)
+    (out / "images").mkdir(parents=True, exist_ok=True)
+    records, cursor = [], 0
+    while len(records) < count and cursor < len(pool):
+        group = pool[cursor : cursor + BATCH]
+        cursor += len(group)
+        batch = BatchStyle(font=FONTS[(cursor // BATCH) % len(FONTS)],
+                           points=rng.choice((10, 11, 12)), dpi=0)
+        dpis = [rng.randint(*DPI_RANGE) for _ in group]
+        for (source, formula), dpi, grey in zip(
+            group, dpis, render_group([f for _, f in group], batch, dpis), strict=True
+        ):
+            if grey is None or len(records) >= count:
+                continue
+            theme = sample_theme(rng, _theme_name(rng))
+            style = ItemStyle("normalsize", True, theme, sample_margins(rng, dpi), 0.0, 0)
+            name = f"images/{len(records):05d}.png"
+            finish_image(grey, style).save(out / name)
+            snip = Snip(formula, source, batch.font, batch.points, dpi, theme.name)
+            records.append({"file": name, **snip.__dict__})
+        logger.info("%d/%d snips", len(records), count)
+    with (out / "devset.jsonl").open("w", encoding="utf-8") as handle:
+        for record in records:
+            handle.write(json.dumps(record, ensure_ascii=False) + "\n")
+    return len(records)
+
+
+def read_devset(folder: Path) -> list[dict]:
+    lines = (folder / "devset.jsonl").read_text(encoding="utf-8").splitlines()
+    return [json.loads(line) for line in lines if line.strip()]
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m training.data.devset",
+                                     description=__doc__.split("\n\n")[0])
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--n", type=int, default=400)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--formulas", type=Path, default=SHARED / "formulas")
+    parser.add_argument("--im2latex", type=Path, default=SHARED / "im2latex-100k",
+                        help="im2latex pairs whose formulas are excluded (all splits)")
+    args = parser.parse_args(argv)
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
+    if args.n <= 0:
+        print("--n must be positive", file=sys.stderr)
+        return 2
+    made = build(args.out, args.n, args.seed, args.formulas, args.im2latex)
+    print(json.dumps({"out": str(args.out), "snips": made}))
+    return 0 if made else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
