@@ -336,7 +336,7 @@ def target_text(text: str) -> str:
 
 def tokenizer_corpus(recipe, per_folder: int) -> list[str]:
     """Cleaned formulas like the targets: im2latex labels + the renderer's formula lists."""
-    from training.builders import FORMULAS
+    from training.builders import formulas_dir
     from training.data import load_split, select_rows
 
     texts: list[str] = []
@@ -344,7 +344,7 @@ def tokenizer_corpus(recipe, per_folder: int) -> list[str]:
         if "im2latex" in source.path:
             split = load_split(source, source.train_split)
             texts += select_rows(split, source.train_rows, source.shuffle_seed)["text"]
-    for folder in sorted(FORMULAS.iterdir()):
+    for folder in sorted(formulas_dir(recipe).iterdir()):
         path = folder / "formulas.txt"
         if path.is_file():
             with path.open(encoding="utf-8") as fh:

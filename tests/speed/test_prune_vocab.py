@@ -20,7 +20,7 @@ from training.prune_vocab import (
     select_tokens,
 )
 
-FORMULAS = Path(__file__).resolve().parents[3] / "shared" / "data" / "formulas"
+FORMULAS = Path(__file__).resolve().parents[1] / "data" / "formulas"  # tests/data
 SMALL_CORPUS = read_corpus([FORMULAS / "math_competition" / "formulas.txt"], limit=150)
 IN_VOCAB = [f for i, f in enumerate(SMALL_CORPUS) if i % 10][:8]  # not held out
 OOV_TEXT = "\\oint_{∂Ω} ω = ∫ é"
