@@ -11,6 +11,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from desktop_app import qt_preflight
 from desktop_app.settings import add_cli_flags
 from desktop_app.single_instance import send_command
 
@@ -60,6 +61,11 @@ def main(argv: list[str] | None = None) -> int:
     if command == "quit":
         print("SnapTeX is not running.", file=sys.stderr)
         return 1
+    # Qt aborts the process when its platform plugin cannot load: look before starting it.
+    problem = qt_preflight.problem_here()
+    if problem:
+        print(f"snaptex: {problem.message}", file=sys.stderr)
+        return problem.exit_code
     from desktop_app.composition import run  # widgets, preview, worker client
 
     return run(args, command)
