@@ -1,10 +1,11 @@
-"""Before Qt starts: can its platform plugin load? If not, say which packages to install.
+"""Before Qt starts: can it load here? If not, say which system packages to install.
 
 Qt aborts the process (SIGABRT, exit 134) when its xcb platform plugin cannot be loaded,
 and its message names the wrong library on most machines ("xcb-cursor0 is needed") while
-the libraries really missing are others the plugin links against. So ``snaptex`` looks
-first, without starting Qt: ``ldd`` on the xcb plugin shipped inside PySide6 (and on
-the Qt library behind it) lists every shared library that does not resolve; each is mapped
+the libraries really missing are others the plugin links against; a library missing
+under Qt itself fails ``import PySide6.QtCore``. So ``snaptex`` looks first, without
+loading Qt: ``ldd`` on the Qt libraries shipped inside PySide6 (and on the xcb plugin
+where Qt will use it) lists every shared library that does not resolve; each is mapped
 to the package that provides it on the user's distribution family (/etc/os-release), and
 the user gets one line with the install command, and exit status
 :data:`EXIT_MISSING_LIBRARIES`. With no display at all the exit status is
@@ -114,23 +115,33 @@ def packages_for(sonames: list[str], family: str | None) -> list[str]:
 def install_line(sonames: list[str], family: str | None) -> str:
     """The one line the user reads."""
     found = ", ".join(sonames)
-    head = ("SnapTeX cannot open its window: Qt's xcb platform plugin needs system "
-            f"libraries that are missing ({found}).")
+    head = ("SnapTeX cannot open its window: Qt needs system libraries that are "
+            f"missing ({found}).")
     if family is None:
         return f"{head} Install the packages of your distribution that provide them."
     packages = " ".join(packages_for(sonames, family))
     return f"{head} Install them with: {INSTALL_COMMAND[family]} {packages}"
 
 
-def xcb_plugin_files() -> list[Path]:
-    """The xcb plugin and the Qt library it wraps, as shipped in the PySide6 wheel;
-    empty when PySide6 is not laid out like the wheel (a distribution's own Qt)."""
-    spec = importlib.util.find_spec("PySide6")
+# The Qt libraries the tray app loads, then the xcb plugin and the library behind it.
+QT_LIBRARIES = ("libQt6Core.so.6", "libQt6Gui.so.6", "libQt6Widgets.so.6",
+                "libQt6Network.so.6", "libQt6DBus.so.6")
+
+
+def qt_files(xcb: bool = True) -> list[Path]:
+    """The Qt libraries (and, with ``xcb``, the xcb plugin and the library behind it) as
+    shipped in the PySide6 wheel; empty when PySide6 is not laid out like the wheel (a
+    distribution's own Qt, which its packages bring the libraries for)."""
+    spec = importlib.util.find_spec("PySide6")  # finds the package without loading Qt
     if spec is None or not spec.submodule_search_locations:
         return []
     qt = Path(next(iter(spec.submodule_search_locations))) / "Qt"
-    candidates = [qt / "plugins" / "platforms" / "libqxcb.so", qt / "lib" / "libQt6XcbQpa.so.6"]
-    return [path for path in candidates if path.is_file()]
+    plugin = qt / "plugins" / "platforms" / "libqxcb.so"
+    if not plugin.is_file():
+        return []
+    names = (*QT_LIBRARIES, "libQt6XcbQpa.so.6") if xcb else QT_LIBRARIES
+    libraries = [qt / "lib" / name for name in names]
+    return [path for path in libraries if path.is_file()] + ([plugin] if xcb else [])
 
 
 def unresolved_libraries(files: list[Path]) -> list[str]:
@@ -140,7 +151,7 @@ def unresolved_libraries(files: list[Path]) -> list[str]:
         return []
     ldd = platform_info.which("ldd")
     if ldd is None:
-        return _first_dlopen_failure(files[0])
+        return _first_dlopen_failure(files[-1])
     output = ""
     for path in files:
         try:
@@ -167,19 +178,18 @@ def will_use_xcb(requested: str, x_display: bool, wayland_display: bool) -> bool
 
 
 def check(os_name: str, requested: str, x_display: bool, wayland_display: bool,
-          unresolved=unresolved_libraries, files=xcb_plugin_files,
+          unresolved=unresolved_libraries, files=qt_files,
           os_release=platform_info.os_release) -> Problem | None:
-    """The reason the tray app cannot start on this machine, or None."""
-    if os_name != "linux" or requested not in ("", "xcb"):
-        return None  # another platform plugin was chosen: Qt reports its own errors
+    """The reason the tray app cannot start on this machine, or None. The Qt libraries
+    are checked whatever the platform; the xcb plugin's where Qt will load it."""
+    if os_name != "linux":
+        return None
     if requested == "" and not (x_display or wayland_display):
         return Problem(
             "SnapTeX's tray app needs a graphical session, and this one has no X "
             "display (DISPLAY) and no Wayland display; start it from your desktop, or "
             "read image files without one: snaptex ocr FILE", EXIT_NO_DISPLAY)
-    if not will_use_xcb(requested, x_display, wayland_display):
-        return None
-    sonames = unresolved(files())
+    sonames = unresolved(files(will_use_xcb(requested, x_display, wayland_display)))
     if not sonames:
         return None
     return Problem(install_line(sonames, distro_family(os_release())),

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -97,9 +96,16 @@ def test_install_line_for_an_unknown_family_names_the_libraries():
 
 
 def _check(requested="", x_display=True, wayland=False, os_name="linux", ldd=LDD_OUTPUT):
-    return qp.check(os_name, requested, x_display, wayland,
-                    unresolved=lambda files: qp.missing_sonames(ldd) if files else [],
-                    files=lambda: [Path("libqxcb.so")], os_release=lambda: DEBIAN)
+    """check() with ldd's answer recorded: ``ldd`` for the xcb files, nothing missing
+    under Qt's own libraries."""
+    def unresolved(files):
+        return qp.missing_sonames(ldd) if "libqxcb.so" in files else []
+
+    def files(xcb):
+        return ["libQt6Core.so.6", *(["libqxcb.so"] if xcb else [])]
+
+    return qp.check(os_name, requested, x_display, wayland, unresolved=unresolved,
+                    files=files, os_release=lambda: DEBIAN)
 
 
 def test_missing_libraries_on_x_are_refused_with_the_install_command():
@@ -114,7 +120,7 @@ def test_missing_libraries_on_x_are_refused_with_the_install_command():
     "kwargs",
     [
         {"ldd": "\tlibc.so.6 => /lib/libc.so.6 (0x1)\n"},  # nothing missing
-        {"requested": "offscreen"},  # another plugin: Qt's own errors
+        {"requested": "offscreen"},  # another plugin: the xcb one does not matter
         {"requested": "wayland"},
         {"wayland": True},  # a Wayland session: Qt tries its Wayland plugin first
         {"os_name": "windows"},
@@ -125,6 +131,14 @@ def test_nothing_to_say(kwargs):
     assert _check(**kwargs) is None
 
 
+@pytest.mark.parametrize("requested", ["offscreen", "wayland", ""])
+def test_libraries_missing_under_qt_itself_are_refused_on_any_platform(requested):
+    problem = qp.check("linux", requested, False, True,
+                       unresolved=lambda files: ["libglib-2.0.so.0"] if files else [],
+                       files=lambda xcb: ["libQt6Core.so.6"], os_release=lambda: DEBIAN)
+    assert problem.exit_code == 3 and problem.message.endswith("apt-get install libglib2.0-0")
+
+
 def test_no_display_at_all_is_a_clear_message():
     problem = _check(x_display=False, wayland=False)
     assert problem.exit_code == qp.EXIT_NO_DISPLAY == 4
@@ -132,13 +146,14 @@ def test_no_display_at_all_is_a_clear_message():
 
 
 def test_the_real_plugin_is_found_and_ldd_runs_on_it():
-    files = qp.xcb_plugin_files()
+    files = qp.qt_files()
     if sys.platform != "linux":
         pytest.skip("the xcb plugin ships on Linux only")
-    assert [f.name for f in files] == ["libqxcb.so", "libQt6XcbQpa.so.6"]
+    names = [f.name for f in files]
+    assert names[0] == "libQt6Core.so.6" and names[-2:] == ["libQt6XcbQpa.so.6", "libqxcb.so"]
     missing = qp.unresolved_libraries(files)
     # Cross-checked against ldd run directly: the same libraries, whatever this host has.
-    direct = subprocess.run(["ldd", str(files[0])], capture_output=True, text=True).stdout
+    direct = subprocess.run(["ldd", str(files[-1])], capture_output=True, text=True).stdout
     assert set(qp.missing_sonames(direct)) <= set(missing)
 
 
@@ -147,7 +162,6 @@ def test_the_app_exits_with_the_line_before_starting_qt(monkeypatch, capsys):
 
     monkeypatch.setattr(qp, "problem_here",
                         lambda: qp.Problem(qp.install_line(MISSING, "debian"), 3))
-    monkeypatch.setattr(app, "send_command", lambda command: False)
     monkeypatch.setattr("desktop_app.composition.run",
                         lambda *args: pytest.fail("the QApplication was started"))
     assert app.main([]) == 3
