@@ -70,6 +70,12 @@ libfreetype.so.6         libfreetype6         freetype             freetype2    
 libglib-2.0.so.0         libglib2.0-0         glib2                glib2                libglib-2_0-0
 libgthread-2.0.so.0      libglib2.0-0         glib2                glib2                libgthread-2_0-0
 libdbus-1.so.3           libdbus-1-3          dbus-libs            dbus                 libdbus-1-3
+libbrotlidec.so.1        libbrotli1           libbrotli            brotli               libbrotlidec1
+libbrotlicommon.so.1     libbrotli1           libbrotli            brotli               libbrotlicommon1
+libpng16.so.16           libpng16-16          libpng               libpng               libpng16-16
+libz.so.1                zlib1g               zlib                 zlib                 libz1
+libzstd.so.1             libzstd1             libzstd              zstd                 libzstd1
+libexpat.so.1            libexpat1            expat                expat                libexpat1
 """
 PACKAGES = {
     row[0]: tuple(row[1:])
