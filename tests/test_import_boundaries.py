@@ -46,7 +46,7 @@ def test_model_package_resolves_inside_repo():
 # The [train] extra, less accelerate: transformers imports that by itself when it is
 # installed (it is not needed to load or run a model; a fresh install without the extra
 # shows that).
-TRAIN_ONLY = ("datasets", "nltk", "rapidfuzz", "training")
+TRAIN_ONLY = ("datasets", "pyarrow", "nltk", "rapidfuzz", "training")
 
 
 def test_ocr_and_the_worker_never_import_training_packages(tmp_path):

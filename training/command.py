@@ -14,7 +14,7 @@ from collections.abc import Callable
 USAGE_ERROR, INTERRUPTED = 2, 130
 # What ``pip install 'snaptex[train]'`` adds (pyproject.toml); the app, the worker and
 # ``snaptex ocr`` run without it.
-TRAIN_EXTRA = ("datasets", "accelerate", "nltk", "rapidfuzz")
+TRAIN_EXTRA = ("datasets", "pyarrow", "accelerate", "nltk", "rapidfuzz")
 INSTALL_TRAIN = "pip install 'snaptex[train]'"
 
 
