@@ -11,11 +11,13 @@ from __future__ import annotations
 import argparse
 import sys
 
-from desktop_app.settings import add_cli_flags
-from desktop_app.single_instance import send_command
+# Nothing from Qt at import time: qt_preflight must look at the system first.
+from desktop_app import qt_preflight
 
 
 def build_parser() -> argparse.ArgumentParser:
+    from desktop_app.settings import add_cli_flags
+
     parser = argparse.ArgumentParser(
         prog="snaptex", description="SnapTeX tray app: snip an equation, get LaTeX."
     )
@@ -43,6 +45,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def _forward_command(args: argparse.Namespace) -> tuple[str, bool]:
     """The command this launch means, and whether a running instance took it."""
+    from desktop_app.single_instance import send_command
+
     flags = (
         ("quit", args.quit),
         ("snip", args.capture),
@@ -52,7 +56,21 @@ def _forward_command(args: argparse.Namespace) -> tuple[str, bool]:
     return command, send_command(command)
 
 
+def qt_problem() -> int | None:
+    """Print why Qt cannot start here and return the exit status; None when it can.
+    Without this, a missing system library fails the import of PySide6 or aborts the
+    process inside Qt (exit 134) with a message that names the wrong library."""
+    problem = qt_preflight.problem_here()
+    if problem is None:
+        return None
+    print(f"snaptex: {problem.message}", file=sys.stderr)
+    return problem.exit_code
+
+
 def main(argv: list[str] | None = None) -> int:
+    refused = qt_problem()
+    if refused is not None:
+        return refused
     args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
     command, forwarded = _forward_command(args)
     if forwarded:
@@ -72,6 +90,11 @@ def snip_main(argv: list[str] | None = None) -> int:
         "running. Bind this command to a keyboard shortcut.",
     )
     _, rest = parser.parse_known_args(sys.argv[1:] if argv is None else argv)
+    refused = qt_problem()
+    if refused is not None:
+        return refused
+    from desktop_app.single_instance import send_command
+
     if send_command("snip"):
         return 0
     return main(["--capture", *rest])

@@ -11,6 +11,7 @@ import getpass
 import os
 import shutil
 import sys
+from pathlib import Path
 
 from desktop_app import APP_ID
 
@@ -37,6 +38,26 @@ def is_wayland() -> bool:
 @functools.cache
 def desktop_environment() -> str:
     return os.environ.get("XDG_CURRENT_DESKTOP", "").lower()
+
+
+def qt_platform_requested() -> str:
+    """QT_QPA_PLATFORM as the user set it ("" when unset): read before Qt starts."""
+    return os.environ.get("QT_QPA_PLATFORM", "").strip().lower()
+
+
+def display_servers() -> tuple[bool, bool]:
+    """(an X display is set, a Wayland display is set), from DISPLAY / WAYLAND_DISPLAY."""
+    return bool(os.environ.get("DISPLAY")), bool(os.environ.get("WAYLAND_DISPLAY"))
+
+
+def os_release() -> str:
+    """The text of /etc/os-release (or /usr/lib/os-release); "" when there is none."""
+    for path in ("/etc/os-release", "/usr/lib/os-release"):
+        try:
+            return Path(path).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+    return ""
 
 
 def qt_platform_name() -> str:

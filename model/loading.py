@@ -192,6 +192,9 @@ def load_recognizer(
                              f"trained with a CTC encoder loss, not {adapter.name}")
     if placement.device == "cpu":
         net = cpu_exec.optimize_for_cpu(net, dtype=placement.dtype, hints=hints)
+    from model.float32_logits import use_float32_logits
+
+    use_float32_logits(net)  # beam and CTC scores need float32 logits (see the module)
     info = ModelInfo(
         name=folder.name if isinstance(source, Path) else str(source),
         path=str(folder),

@@ -12,9 +12,13 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
 REPO = Path(__file__).resolve().parents[1]
+# The repository's own fixtures (tests/data/README.md); every default test reads these.
+FIXTURES = REPO / "tests" / "data"
+MINI_IM2LATEX = "tests/data/im2latex-mini"  # as a recipe names it: from the repo root
+FORMULAS = FIXTURES / "formulas"
+# The full data sets, beside the repository: only tests marked shared_data read them.
 SHARED = REPO.parent / "shared"
 IM2LATEX = SHARED / "data" / "im2latex-100k"
-FORMULAS = SHARED / "data" / "formulas"
 
 
 def corpus(limit: int = 4000) -> list[str]:

@@ -41,3 +41,25 @@ def test_model_package_resolves_inside_repo():
     import model
 
     assert str(REPO) in model.__file__
+
+
+# The [train] extra, less accelerate: transformers imports that by itself when it is
+# installed (it is not needed to load or run a model; a fresh install without the extra
+# shows that).
+TRAIN_ONLY = ("datasets", "pyarrow", "nltk", "rapidfuzz", "training")
+
+
+def test_ocr_and_the_worker_never_import_training_packages(tmp_path):
+    """A real ``snaptex ocr`` run (the bundled model loads and reads an image) and the
+    worker's modules: nothing the ``[train]`` extra installs."""
+    image = REPO / "tests" / "bundled" / "data" / "eq0_120dpi.png"
+    modules = loaded_after(
+        "from model.ocr import main\n"
+        f"assert main([{str(image)!r}, '--threads', '1']) == 0\n"
+        "import model.worker, bench.worker_process")
+    assert not {name.split(".")[0] for name in modules} & set(TRAIN_ONLY)
+
+
+def test_the_app_never_imports_training_packages():
+    modules = loaded_after("import desktop_app.app, desktop_app.composition")
+    assert not {name.split(".")[0] for name in modules} & set(TRAIN_ONLY)

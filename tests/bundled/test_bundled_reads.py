@@ -1,10 +1,11 @@
-r"""The shipped model/bundled/ reads simple rendered equations exactly.
+r"""The shipped model/bundled/ reads simple rendered equations exactly, in float32 and,
+where the CPU runs bf16 natively, in bfloat16.
 
 The images in ``data/`` were rendered once with real LaTeX (Computer Modern, 120 and
 160 dpi, black on white) by ``training.render.latex``; each ``.tex`` file holds the
-expected canonical LaTeX. All 12 pass because the encoder's CTC head takes part in
-decoding (beam search alone reads ``e^{i\pi}+1=0`` at 120 dpi as ``e^{i\pi+1}=0``), so
-it runs by default.
+expected canonical LaTeX. All 12 pass since the encoder's CTC head takes part in decoding
+(beam search alone reads ``e^{i\pi}+1=0`` at 120 dpi as ``e^{i\pi+1}=0``), and in bf16
+since the decoder's logits are computed in float32 (model/float32_logits.py).
 """
 
 from __future__ import annotations
@@ -18,11 +19,20 @@ DATA = Path(__file__).parent / "data"
 CASES = sorted(DATA.glob("*.png"))
 
 
-@pytest.fixture(scope="module")
-def recognizer():
+def _dtypes():
+    from model.cpu_exec import cpu_supports_bf16
+
+    bf16 = pytest.param("bfloat16", marks=pytest.mark.skipif(
+        not cpu_supports_bf16(), reason="this CPU has no native bf16 (AVX512-BF16 or AMX)"))
+    return ["float32", bf16]
+
+
+@pytest.fixture(scope="module", params=_dtypes())
+def recognizer(request):
     from model.loading import load_recognizer
 
-    return load_recognizer(None, device="cpu", threads=2)  # None = model/bundled/
+    # None = model/bundled/
+    return load_recognizer(None, device="cpu", dtype=request.param, threads=2)
 
 
 def test_the_bundled_model_is_a_small_vision_encoder_decoder(recognizer):
@@ -35,3 +45,8 @@ def test_reads_simple_equation_exactly(recognizer, image_path):
     expected = image_path.with_suffix(".tex").read_text().strip()
     prediction = recognizer.recognize(Image.open(image_path))
     assert prediction.latex == expected
+
+
+def test_the_decoder_stays_tied_to_its_embeddings(recognizer):
+    decoder = recognizer.model.decoder
+    assert decoder.get_output_embeddings().weight is decoder.get_input_embeddings().weight

@@ -250,7 +250,7 @@ def test_polish_stage_continues_an_exported_folder(tiny_run, tmp_path):
 
     exported = tmp_path / "exported"
     assert export(["--run-dir", str(tiny_run), "--out", str(exported)]) == 0
-    data = [{"path": "../shared/data/im2latex-100k", "train_split": "train",
+    data = [{"path": "tests/data/im2latex-mini", "train_split": "train",
              "eval_split": None, "train_rows": 8}]
     out = tmp_path / "polish"
     assert train(["--recipe", "bundled-polish", "--model", str(exported),

@@ -196,3 +196,25 @@ def test_running_ui_never_imports_torch(app_env, tmp_path):
     # THEN neither torch nor transformers was ever imported
     assert "matplotlib" in loaded and "PySide6.QtWidgets" in loaded
     assert not {"torch", "transformers"} & loaded
+
+
+@pytest.mark.gui
+@pytest.mark.skipif(not os.environ.get("DISPLAY"), reason="needs an X display: "
+                    "xvfb-run -a python -m pytest -m gui")
+def test_the_app_starts_on_a_real_x_display_and_quits(app_env, tmp_path):
+    # GIVEN an X display and no platform chosen: Qt loads its xcb plugin, as on a desktop
+    env = {key: value for key, value in app_env.items() if key != "QT_QPA_PLATFORM"}
+    flags, _record = worker_flag(tmp_path)
+    process = snaptex(env, *flags)
+    try:
+        # WHEN it is up (single-instance server listening), a second launch asks it to quit
+        wait_listening(env["SNAPTEX_INSTANCE"])
+        done = subprocess.run([sys.executable, "-m", "desktop_app", "--quit"], env=env,
+                              cwd=REPO, capture_output=True, text=True, timeout=60)
+        # THEN both exit cleanly: the preflight let it through and Qt did not abort
+        assert done.returncode == 0, done.stderr
+        code, err = finish(process)
+        assert code == 0 and "Traceback" not in err, err
+    finally:
+        if process.poll() is None:
+            process.kill()

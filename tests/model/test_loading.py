@@ -146,3 +146,32 @@ def test_bundled_is_default(monkeypatch):
 def test_bad_device_is_a_clear_error(tiny_model_dir):
     with pytest.raises(ModelLoadError, match="device"):
         load_recognizer(tiny_model_dir, device="tpu")
+
+
+def test_bf16_models_compute_their_logits_in_float32(tiny_model_dir):
+    import torch
+
+    from model.float32_logits import Float32Linear
+    from model.loading import load_recognizer
+
+    net = load_recognizer(tiny_model_dir, device="cpu", dtype="bfloat16", threads=1).model
+    head = net.get_output_embeddings()
+    assert isinstance(head, Float32Linear) and head.weight.dtype == torch.bfloat16
+    hidden = torch.randn(2, head.in_features, dtype=torch.bfloat16)
+    logits = head(hidden)
+    assert logits.dtype == torch.float32
+    expected = hidden.double() @ head.weight.double().t()
+    # float32 accumulation: far closer than the 8-bit mantissa of a bf16 result
+    assert (logits.double() - expected).abs().max() < 1e-3
+    assert net.dtype == torch.bfloat16  # everything else stays in bf16
+
+
+def test_float32_models_keep_their_projection(tiny_model_dir):
+    from torch import nn
+
+    from model.float32_logits import use_float32_logits
+    from model.loading import load_recognizer
+
+    net = load_recognizer(tiny_model_dir, device="cpu", dtype="float32", threads=1).model
+    assert type(net.get_output_embeddings()) is nn.Linear
+    assert not use_float32_logits(net)

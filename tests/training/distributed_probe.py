@@ -1,4 +1,4 @@
-"""One process of the two-process (gloo) test of ``training.train.model_and_data``.
+"""One process of the two-process (gloo) test of ``training.trainer.train.model_and_data``.
 
 Run by ``torchrun --nproc-per-node 2 distributed_probe.py OUT``: every process runs the
 real steps 4 and 5 of ``snaptex train`` for the debug recipe (its ``build`` hook makes

@@ -1,4 +1,4 @@
-"""Data loading: the shared im2latex folder as a drop-in, pairs folders, mixing."""
+"""Data loading: a local im2latex-shaped folder as a drop-in, pairs folders, mixing."""
 
 from pathlib import Path
 
@@ -16,7 +16,7 @@ from training.data.sources import (
 )
 from training.recipe import DataSource, Recipe, RecipeError
 
-IM2LATEX = "../shared/data/im2latex-100k"
+IM2LATEX = "tests/data/im2latex-mini"  # the repository's fixture (tests/data)
 
 
 def test_local_folder_is_a_drop_in_for_the_hub_split():

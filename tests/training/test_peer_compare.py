@@ -16,7 +16,7 @@ import pytest
 
 from training.evaluate import peer_compare as pc
 
-IM2LATEX = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "im2latex-100k"
+IM2LATEX = Path(__file__).resolve().parents[1] / "data" / "im2latex-mini"  # tests/data
 
 
 class FakePeer:
@@ -67,7 +67,6 @@ def test_timed_warms_up_untimed_and_keeps_order():
     assert calls == [1, 1, 2, 3] and texts == ["t1", "t2", "t3"] and len(latencies) == 3
 
 
-@pytest.mark.skipif(not IM2LATEX.is_dir(), reason="needs ../shared/data/im2latex-100k")
 def test_both_models_read_the_same_images_with_the_same_beams(monkeypatch):
     made = []
 
@@ -92,7 +91,8 @@ def test_both_models_read_the_same_images_with_the_same_beams(monkeypatch):
 
 def test_a_missing_peer_is_a_clear_error(monkeypatch, capsys, tmp_path):
     monkeypatch.setitem(sys.modules, "latex_ocr_junia", None)  # import fails
-    code = pc.main(["--limit", "1", "--output", str(tmp_path / "peer.json")])
+    code = pc.main(["--data", str(IM2LATEX), "--limit", "1",
+                    "--output", str(tmp_path / "peer.json")])
     assert code != 0
     assert "pip install latex-ocr-junia" in capsys.readouterr().err
     assert not (tmp_path / "peer.json").exists()

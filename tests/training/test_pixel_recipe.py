@@ -9,7 +9,7 @@ import math
 
 from training.trainer import train
 
-IM2LATEX = "../shared/data/im2latex-100k"
+IM2LATEX = "tests/data/im2latex-mini"  # the repository's fixture (tests/data)
 
 
 def tiny_vision_encoder_decoder(recipe):

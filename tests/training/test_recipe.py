@@ -150,7 +150,7 @@ def test_cli_overrides_keep_the_tutorials_selection():
     args = build_parser().parse_args(
         [
             "--dataset",
-            "../shared/data/im2latex-100k",
+            "tests/data/im2latex-mini",
             "--model",
             "some/local",
             "--device",
@@ -163,7 +163,7 @@ def test_cli_overrides_keep_the_tutorials_selection():
     )
     recipe = recipe_from_args(args)
     (source,) = recipe.datasets
-    assert source.path == "../shared/data/im2latex-100k"
+    assert source.path == "tests/data/im2latex-mini"
     assert source.name is None  # a local folder has no hub config
     assert (source.train_rows, source.eval_rows, source.shuffle_seed) == (1000, 200, 42)
     assert recipe.model == "some/local" and recipe.device == "cpu"
@@ -183,9 +183,9 @@ def test_set_null_clears_a_field_and_absent_flags_change_nothing():
     assert recipe.device == "cuda" and "max_steps" not in recipe.training_args
 
 
-def test_shared_data_resolves_from_the_repo_not_the_cwd(tmp_path, monkeypatch):
+def test_data_paths_resolve_from_the_repo_not_the_cwd(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
-    found = resolve_local("../shared/data/im2latex-100k")
+    found = resolve_local("tests/data/im2latex-mini")
     assert found is not None and (found / "train").is_dir()
     assert resolve_local("linxy/LaTeX_OCR") is None
 

@@ -9,7 +9,7 @@ import pytest
 from training.evaluate import evaluator as evaluate
 from training.trainer import train
 
-IM2LATEX = "../shared/data/im2latex-100k"
+IM2LATEX = "tests/data/im2latex-mini"  # the repository's fixture (tests/data)
 
 
 def train_argv(model_dir, out_dir, *extra):
@@ -44,7 +44,7 @@ def run(tiny_model_dir, tmp_path_factory):
     )  # training must never touch the shared fixture
     out = root / "out"
     with pytest.MonkeyPatch.context() as mp:
-        mp.chdir(root)  # the shared data must resolve from the repo, not the cwd
+        mp.chdir(root)  # the data path must resolve from the repo, not the cwd
         assert train.main(train_argv(init, out, "--max-steps", "2")) == 0
     return init, out
 

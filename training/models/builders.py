@@ -9,21 +9,35 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+from pathlib import Path
 
 from training.models.pretrained import load_pretrained_from
 from training.models.t5gemma2 import build_t5gemma2
-from training.recipe import REPO_ROOT, Recipe, RecipeError, output_dir_of
+from training.recipe import REPO_ROOT, Recipe, RecipeError, output_dir_of, resolve_local
 
 logger = logging.getLogger(__name__)
 
 FORMULAS = REPO_ROOT.parent / "shared" / "data" / "formulas"
 
 
-def formula_corpus(limit: int) -> list[str]:
+def formulas_dir(recipe: Recipe) -> Path:
+    """The folder of formula lists (``<source>/formulas.txt``) a tokenizer is built from:
+    ``build_args.formulas_dir`` (the smoke recipes name the repository's test fixtures,
+    so they run on a fresh clone), else the full lists beside the repository."""
+    named = recipe.build_args.get("formulas_dir")
+    if not named:
+        return FORMULAS
+    found = resolve_local(named)
+    if found is None:
+        raise RecipeError(f"no formula folder at {named} (build_args.formulas_dir)")
+    return found
+
+
+def formula_corpus(limit: int, folder: Path = FORMULAS) -> list[str]:
     """Formulas to train a LaTeX tokenizer on: raw and space-tokenised styles."""
     lines: list[str] = []
     for name in ("math_competition", "im2latex_100k"):
-        path = FORMULAS / name / "formulas.txt"
+        path = folder / name / "formulas.txt"
         if not path.is_file():
             raise RecipeError(
                 f"no formula corpus at {path} (needed to build a tokenizer)"
@@ -51,7 +65,7 @@ def tiny_t5gemma2(recipe: Recipe):
         build_t5gemma2(
             init_dir,
             options["shape"],
-            formula_corpus(options["formulas"]),
+            formula_corpus(options["formulas"], formulas_dir(recipe)),
             vocab_size=options["vocab_size"],
             seed=options["seed"],
         )

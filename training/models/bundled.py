@@ -43,7 +43,7 @@ from transformers import (
 from model.postprocess import clean_latex
 from training.data.collators import ImagePreparer
 from training.data.sources import load_split, select_rows
-from training.models.builders import FORMULAS
+from training.models.builders import formulas_dir
 from training.models.pretrained import load_pretrained_from
 from training.recipe import output_dir_of
 
@@ -317,7 +317,7 @@ def tokenizer_corpus(recipe, per_folder: int) -> list[str]:
         if "im2latex" in source.path:
             split = load_split(source, source.train_split)
             texts += select_rows(split, source.train_rows, source.shuffle_seed)["text"]
-    for folder in sorted(FORMULAS.iterdir()):
+    for folder in sorted(formulas_dir(recipe).iterdir()):
         path = folder / "formulas.txt"
         if path.is_file():
             with path.open(encoding="utf-8") as fh:

@@ -23,6 +23,7 @@ import sys
 import time
 from pathlib import Path
 
+from training.command import missing_extra
 from training.render.formulas import (
     DEFAULT_MAX_CHARS,
     DEFAULT_MIN_CHARS,
@@ -253,6 +254,12 @@ def main(argv: list[str] | None = None) -> int:
     except (ValueError, OSError, RuntimeError) as error:
         print(f"snaptex render: {error}", file=sys.stderr)
         return 1
+    except ImportError as error:
+        message = missing_extra(error)
+        if message is None:
+            raise
+        print(f"snaptex render: {message}", file=sys.stderr)
+        return 2
     except KeyboardInterrupt:
         print("snaptex render: stopped; rerun the command to resume", file=sys.stderr)
         return 130

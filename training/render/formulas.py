@@ -9,8 +9,6 @@ import random
 from dataclasses import dataclass
 from pathlib import Path
 
-import pyarrow.parquet as pq
-
 logger = logging.getLogger(__name__)
 
 FORMULA_FILE = "formulas.txt"
@@ -80,6 +78,8 @@ def read_excluded_keys(paths: list[Path]) -> set[str]:
         files = sorted(path.rglob("*.parquet")) if path.is_dir() else [path]
         for file in files:
             if file.suffix == ".parquet":
+                import pyarrow.parquet as pq  # the [train] extra (with datasets)
+
                 texts = pq.read_table(file, columns=["text"]).column("text").to_pylist()
             else:
                 texts = read_formulas(file)

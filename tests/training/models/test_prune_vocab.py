@@ -13,7 +13,7 @@ from model.options import SEED_PROMPT
 from training.models.prune_vocab import PruneError, main, prune_checkpoint
 from training.models.token_selection import BpeVocab, bpe_trace, read_corpus, select_tokens
 
-FORMULAS = Path(__file__).resolve().parents[4] / "shared" / "data" / "formulas"
+FORMULAS = Path(__file__).resolve().parents[2] / "data" / "formulas"  # tests/data
 SMALL_CORPUS = read_corpus([FORMULAS / "math_competition" / "formulas.txt"], limit=150)
 IN_VOCAB = [f for i, f in enumerate(SMALL_CORPUS) if i % 10][:8]  # not held out
 OOV_TEXT = "\\oint_{∂Ω} ω = ∫ é"
