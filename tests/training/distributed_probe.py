@@ -18,12 +18,6 @@ REPO = Path(__file__).resolve().parents[2]
 PAIRS = REPO / "tests" / "bundled" / "data"
 
 
-def formulas(limit: int) -> list[str]:
-    """The pairs' formulas in place of the shared corpus, enough for a tiny tokenizer."""
-    texts = [p.read_text().strip() for p in sorted(PAIRS.glob("*.tex"))]
-    return (texts * (limit // len(texts) + 1))[:limit]
-
-
 def main(out: Path) -> None:
     from training.models import builders
     from training.recipe import load_recipe
@@ -39,7 +33,6 @@ def main(out: Path) -> None:
         return real_build(folder, *args, **kwargs)
 
     builders.build_t5gemma2 = recording_build
-    builders.formula_corpus = formulas
     recipe = load_recipe("debug-tiny-cpu", {
         "output_dir": str(out / "run"),
         "datasets": [{"path": str(PAIRS), "train_rows": 4, "eval_rows": 2}],
