@@ -29,6 +29,7 @@ import contextlib
 import json
 import logging
 import os
+import platform
 import queue
 import shlex
 import socket
@@ -253,7 +254,7 @@ def no_network():
 
 def run_pix2tex(worker: Pix2TexProcess, examples, glyph_px: float | None, name: str) -> dict:
     worker.read(examples[0].path, glyph_px)  # warm-up, untimed
-    texts, seconds, scales, errors = [], [], [], 0
+    texts, seconds, cpu, scales, errors = [], [], [], [], 0
     for number, example in enumerate(examples, 1):
         answer = worker.read(example.path, glyph_px)
         if "error" in answer:
@@ -261,10 +262,11 @@ def run_pix2tex(worker: Pix2TexProcess, examples, glyph_px: float | None, name: 
             logger.warning("pix2tex on %s: %s", example.path.name, answer["error"])
         texts.append(answer.get("latex", ""))
         seconds.append(answer.get("seconds", 0.0))
+        cpu.append(answer.get("cpu_seconds", 0.0))
         scales.append(answer.get("scale", 1.0))
         if number % 25 == 0:
             logger.info("%s: %d/%d", name, number, len(examples))
-    return {"name": name, "texts": texts, "seconds": seconds, "scales": scales,
+    return {"name": name, "texts": texts, "seconds": seconds, "cpu_seconds": cpu, "scales": scales,
             "errors": errors, "load_s": worker.load_s}
 
 
@@ -283,27 +285,31 @@ def run_snaptex(model: str | None, examples, threads: int) -> dict:
         return recognizer.recognize(image).latex  # default decoding: the app's
 
     read(examples[0].path)  # warm-up, untimed
-    texts, seconds = [], []
+    texts, seconds, cpu = [], [], []
     for number, example in enumerate(examples, 1):
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), time.process_time()
         texts.append(read(example.path))
         seconds.append(time.perf_counter() - started)
+        cpu.append(time.process_time() - cpu_started)
         if number % 25 == 0:
             logger.info("snaptex: %d/%d", number, len(examples))
     info = recognizer.info
-    return {"name": f"snaptex ({info.name})", "texts": texts, "seconds": seconds,
+    return {"name": f"snaptex ({info.name})", "texts": texts, "seconds": seconds, "cpu_seconds": cpu,
             "errors": 0, "load_s": info.load_s, "dtype": str(info.dtype)}
 
 
 # ---- scoring and tables -----------------------------------------------------------
 
 
-def scored(texts, references, seconds) -> dict:
+def scored(texts, references, seconds, cpu_seconds=None) -> dict:
+    """Scores plus wall seconds per image (p50, mean) and CPU seconds per image (mean:
+    on a shared machine wall time also counts other people's work; CPU time does not)."""
     from training.metrics import score_texts
 
     scores = score_texts(list(texts), list(references)).to_dict()
+    cpu = statistics.fmean(cpu_seconds) if cpu_seconds else float("nan")
     return {**scores, "s_p50": round(statistics.median(seconds), 3),
-            "s_mean": round(statistics.fmean(seconds), 3)}
+            "s_mean": round(statistics.fmean(seconds), 3), "cpu_s_mean": round(cpu, 3)}
 
 
 def group_indices(styles: list[dict]) -> dict[str, dict[str, list[int]]]:
@@ -326,7 +332,8 @@ def _sort_key(value: str):
 
 def score_runs(runs: list[dict], examples: list[Example]) -> dict:
     references = [e.text for e in examples]
-    overall = {r["name"]: scored(r["texts"], references, r["seconds"]) for r in runs}
+    overall = {r["name"]: scored(r["texts"], references, r["seconds"], r.get("cpu_seconds"))
+               for r in runs}
     per_style = {}
     for key, by_value in group_indices([e.style for e in examples]).items():
         per_style[key] = {
@@ -338,11 +345,12 @@ def score_runs(runs: list[dict], examples: list[Example]) -> dict:
 
 
 def overall_table(overall: dict[str, dict]) -> str:
-    lines = ["| system | images | BLEU-4 | edit distance | exact match | s/image p50 | s/image mean |",
-             "|---|---|---|---|---|---|---|"]
+    lines = ["| system | images | BLEU-4 | edit distance | exact match | s/image p50 | "
+             "s/image mean | CPU s/image |", "|---|---|---|---|---|---|---|---|"]
     for name, s in overall.items():
         lines.append(f"| {name} | {s['count']} | {s['bleu']:.3f} | {s['edit_distance']:.3f} | "
-                     f"{100 * s['exact_match']:.1f} % | {s['s_p50']:.2f} | {s['s_mean']:.2f} |")
+                     f"{100 * s['exact_match']:.1f} % | {s['s_p50']:.2f} | {s['s_mean']:.2f} | "
+                     f"{s.get('cpu_s_mean', float('nan')):.2f} |")
     return "\n".join(lines)
 
 
@@ -366,6 +374,20 @@ def tables(scores: dict) -> str:
 
 
 # ---- command ----------------------------------------------------------------------
+
+
+def machine() -> dict:
+    """CPU model and whether it has native bf16 (what SnapTeX's CPU path keys on)."""
+    model, flags = platform.processor() or platform.machine(), set()
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            key, _, value = line.partition(":")
+            if key.strip() == "model name":
+                model = value.strip()
+            elif key.strip() == "flags":
+                flags = set(value.split())
+    return {"cpu": model, "cores": os.cpu_count(),
+            "native_bf16": bool(flags & {"avx512_bf16", "amx_bf16"})}
 
 
 def worker_command(args) -> list[str]:
@@ -398,7 +420,7 @@ def compare(args) -> dict:
     return {
         "command": "python -m training.pix2tex_compare " + " ".join(args.argv),
         "data": str(args.data), "images": len(examples), "threads": args.threads,
-        "glyph_px": args.glyph_px, "pix2tex_versions": worker.versions,
+        "machine": machine(), "snaptex_dtype": runs[0]["dtype"], "glyph_px": args.glyph_px, "pix2tex_versions": worker.versions,
         "load_s": {r["name"]: r["load_s"] for r in runs},
         "errors": {r["name"]: r["errors"] for r in runs},
         "scores": scores, "table": tables(scores),
@@ -419,7 +441,6 @@ def sweep(args) -> dict:
         try:
             runs = [run_pix2tex(worker, examples, px, f"pix2tex glyphs {px:g} px")
                     for px in args.sweep]
-            runs.insert(0, run_pix2tex(worker, examples, None, "pix2tex (as it comes)"))
         finally:
             worker.close()
     scores = score_runs(runs, examples)
@@ -469,6 +490,11 @@ def main(argv: list[str] | None = None) -> int:
     args.out.write_text(json.dumps(document, indent=1, ensure_ascii=False))
     print(f"{document['images']} images from {args.data}, {args.threads} threads each, "
           f"network blocked")
+    if "machine" in document:
+        found = document["machine"]
+        print(f"CPU {found['cpu']} ({found['cores']} cores, native bf16: "
+              f"{'yes' if found['native_bf16'] else 'no'}); SnapTeX in "
+              f"{document['snaptex_dtype']}")
     print(document["table"])
     print(f"report: {args.out}")
     return 0

@@ -148,6 +148,7 @@ def test_score_runs_overall_and_per_style():
     assert scores["overall"]["right"]["exact_match"] == 1.0  # spacing-insensitive
     assert scores["overall"]["half"]["exact_match"] == 0.5
     assert scores["overall"]["half"]["s_p50"] == 1.5
+    assert scores["overall"]["half"]["cpu_s_mean"] != scores["overall"]["half"]["cpu_s_mean"]  # nan
     dark = scores["per_style"]["theme"]["dark"]
     assert dark["right"]["count"] == 1 and dark["half"]["exact_match"] == 0.0
 
@@ -155,9 +156,10 @@ def test_score_runs_overall_and_per_style():
 @pytest.mark.parametrize(
     ("scores", "row"),
     [({"count": 360, "bleu": 0.81849, "edit_distance": 0.0944, "exact_match": 0.2917,
-       "s_p50": 1.234, "s_mean": 1.5}, "| p | 360 | 0.818 | 0.094 | 29.2 % | 1.23 | 1.50 |"),
+       "s_p50": 1.234, "s_mean": 1.5, "cpu_s_mean": 2.46},
+      "| p | 360 | 0.818 | 0.094 | 29.2 % | 1.23 | 1.50 | 2.46 |"),
      ({"count": 1, "bleu": 0.0, "edit_distance": 1.0, "exact_match": 0.0, "s_p50": 0.0,
-       "s_mean": 0.0}, "| p | 1 | 0.000 | 1.000 | 0.0 % | 0.00 | 0.00 |")],
+       "s_mean": 0.0}, "| p | 1 | 0.000 | 1.000 | 0.0 % | 0.00 | 0.00 | nan |")],
 )
 def test_overall_table_rows(scores, row):
     lines = pc.overall_table({"p": scores}).splitlines()
@@ -236,6 +238,8 @@ def test_whole_command_with_a_fake_pix2tex_and_the_bundled_model(tmp_path, capsy
         "pix2tex (as it comes)", "pix2tex (glyphs scaled to 11 px)"]
     assert report["scores"]["overall"][names[2]]["exact_match"] == 1.0  # the fake's .tex
     assert report["scores"]["overall"][names[1]]["exact_match"] == 0.5  # "x" right once
+    assert report["scores"]["overall"][names[1]]["cpu_s_mean"] == 0.002  # as the fake says
+    assert report["scores"]["overall"][names[0]]["cpu_s_mean"] > 0
     assert set(report["scores"]["per_style"]) == {"font", "dpi", "theme"}
     assert report["examples"][1]["text"] == r"\alpha"
     assert "| theme | images |" in capsys.readouterr().out
