@@ -120,6 +120,14 @@ def load_folder(folder: Path) -> list[Example]:
     return examples
 
 
+def spread(items: list, count: int | None) -> list:
+    """``count`` items evenly spaced over ``items`` (all if None or more): a short run
+    still sees every font, DPI band and theme of a folder written in batches."""
+    if count is None or count >= len(items):
+        return list(items)
+    return [items[(i * len(items)) // count] for i in range(count)]
+
+
 def load_split(folder: Path, split: str, limit: int | None, seed: int | None,
                workdir: Path) -> list[Example]:
     """The first ``limit`` rows of a dataset split (as ``snaptex eval``), as PNG files."""
@@ -145,9 +153,7 @@ def load_examples(args, workdir: Path) -> list[Example]:
     if not args.data.is_dir():
         raise CompareError(f"no data folder at {args.data}")
     if _manifest(args.data) or not (args.data / args.split).is_dir():
-        examples = load_folder(args.data)
-        if args.limit:
-            examples = examples[: args.limit]
+        examples = spread(load_folder(args.data), args.limit)
     else:
         examples = load_split(args.data, args.split, args.limit, args.shuffle_seed, workdir)
     if not examples:
@@ -455,7 +461,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--data", type=Path, required=True,
                         help="snip folder (png + tex, optional manifest) or dataset folder")
     parser.add_argument("--split", default="test", help="dataset split (default test)")
-    parser.add_argument("--limit", type=int, help="only the first N images")
+    parser.add_argument("--limit", type=int,
+                        help="only N images: a split's first N, a folder's N evenly spaced")
     parser.add_argument("--shuffle-seed", type=int, help="sample a dataset split at random")
     parser.add_argument("--model", help="SnapTeX model folder (default: the bundled model)")
     parser.add_argument("--threads", type=int, default=2, help="CPU threads for each system")

@@ -83,6 +83,15 @@ def test_dpi_band(dpi, band):
     assert pc.dpi_band(dpi) == band
 
 
+@pytest.mark.parametrize(
+    ("count", "chosen"),
+    [(None, list(range(10))), (10, list(range(10))), (12, list(range(10))), (5, [0, 2, 4, 6, 8]),
+     (3, [0, 3, 6]), (1, [0])],
+)
+def test_spread_picks_evenly_spaced_items(count, chosen):
+    assert pc.spread(list(range(10)), count) == chosen
+
+
 def _snip(folder: Path, name: str, text: str | None) -> Path:
     png = folder / f"{name}.png"
     png.parent.mkdir(parents=True, exist_ok=True)
