@@ -167,7 +167,7 @@ def load_examples(args, workdir: Path) -> list[Example]:
 class Pix2TexProcess:
     """A pix2tex worker process spoken to in JSON lines (see its module's protocol)."""
 
-    def __init__(self, command: list[str], env: dict | None = None, timeout_s: float = 300,
+    def __init__(self, command: list[str], env: dict | None = None, timeout_s: float = 1800,
                  log_path: Path | None = None) -> None:
         self.timeout_s = timeout_s
         self._log = open(log_path or os.devnull, "w")  # noqa: SIM115 - closed in close()
@@ -413,6 +413,7 @@ def compare(args) -> dict:
         logger.info("%d images from %s", len(examples), args.data)
         # pix2tex starts first: a missing or broken set-up fails before SnapTeX's run.
         worker = Pix2TexProcess(worker_command(args), env=thread_env(args.threads),
+                                timeout_s=args.answer_timeout,
                                 log_path=args.out.with_suffix(".pix2tex.log"))
         try:
             with no_network():
@@ -443,6 +444,7 @@ def sweep(args) -> dict:
     with tempfile.TemporaryDirectory(prefix="snaptex-pix2tex-") as tmp:
         examples = load_examples(args, Path(tmp))
         worker = Pix2TexProcess(worker_command(args), env=thread_env(args.threads),
+                                timeout_s=args.answer_timeout,
                                 log_path=args.out.with_suffix(".pix2tex.log"))
         try:
             runs = [run_pix2tex(worker, examples, px, f"pix2tex glyphs {px:g} px")
@@ -472,6 +474,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--seed", type=int, default=0, help="pix2tex's sampling seed")
     parser.add_argument("--sweep", type=float, nargs="+", metavar="PX",
                         help="calibrate: pix2tex alone at these glyph heights")
+    parser.add_argument("--answer-timeout", type=float, default=1800,
+                        help="seconds pix2tex may take for one image before the run stops "
+                             "(an answer that runs to 512 tokens on a busy CPU takes minutes)")
     parser.add_argument("--out", type=Path, default=Path("runs/pix2tex-compare.json"))
     # A command line standing in for the cached venv's worker (tests use a fake).
     parser.add_argument("--pix2tex-command", help=argparse.SUPPRESS)
