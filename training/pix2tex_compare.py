@@ -229,11 +229,18 @@ class Pix2TexProcess:
         self._log.close()
 
 
+def thread_limits(threads: int) -> dict:
+    """Thread settings both systems run under. Waiting OpenMP threads sleep instead of
+    spinning: on a shared CPU a spinning thread burns the time the other one needs."""
+    limits = {name: str(threads)
+              for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
+    return {**limits, "OMP_WAIT_POLICY": "PASSIVE"}
+
+
 def thread_env(threads: int) -> dict:
     """The environment of a child limited to ``threads`` CPU threads and no hub."""
     env = dict(os.environ)
-    for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS"):
-        env[name] = str(threads)
+    env.update(thread_limits(threads))
     env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", NO_ALBUMENTATIONS_UPDATE="1",
                PYTHONNOUSERSITE="1")
     env.pop("PYTHONPATH", None)  # nothing of SnapTeX's on pix2tex's path
@@ -494,6 +501,7 @@ def main(argv: list[str] | None = None) -> int:
     from training.pix2tex_venv import SetupError
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
+    os.environ.update(thread_limits(args.threads))  # before torch loads its OpenMP here
     try:
         document = sweep(args) if args.sweep else compare(args)
     except (CompareError, SetupError) as exc:

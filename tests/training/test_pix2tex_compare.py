@@ -223,6 +223,7 @@ def test_thread_env_limits_threads_and_keeps_our_path_out(monkeypatch):
     monkeypatch.setenv("PYTHONPATH", "/somewhere")
     env = pc.thread_env(3)
     assert env["OMP_NUM_THREADS"] == env["MKL_NUM_THREADS"] == "3"
+    assert env["OMP_WAIT_POLICY"] == "PASSIVE"
     assert "PYTHONPATH" not in env and env["HF_HUB_OFFLINE"] == "1"
 
 
