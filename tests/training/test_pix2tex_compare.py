@@ -31,6 +31,18 @@ def glyphs(height: int, count: int = 6, dark: bool = False, tall: int = 0) -> np
     return image
 
 
+def dotted(height: int, dots: int) -> np.ndarray:
+    """``glyphs(height)`` followed by ``dots`` 2-px dots on its baseline (``\\ldots``)."""
+    strip = glyphs(height)
+    image = np.full((strip.shape[0], strip.shape[1] + 8 * dots), 255, dtype=np.uint8)
+    image[:, : strip.shape[1]] = strip
+    baseline = strip.shape[0] // 2 - height // 2 + height
+    for i in range(dots):
+        x = strip.shape[1] + 8 * i
+        image[baseline - 2 : baseline, x : x + 2] = 0
+    return image
+
+
 # ---- glyph scaling ------------------------------------------------------------------
 
 
@@ -40,7 +52,8 @@ def glyphs(height: int, count: int = 6, dark: bool = False, tall: int = 0) -> np
         (glyphs(10), 10.0),
         (glyphs(23), 23.0),
         (glyphs(14, dark=True), 14.0),  # dark theme: ink lighter than the background
-        (glyphs(12, count=7, tall=40), 12.0),  # a tall delimiter does not move the median
+        (glyphs(12, count=7, tall=40), 12.0),  # a tall delimiter does not move the quartile
+        (dotted(12, dots=5), 12.0),  # nor do dots, as many as the glyphs
         (np.full((30, 40), 255, dtype=np.uint8), None),  # blank
     ],
 )
@@ -50,8 +63,8 @@ def test_glyph_height(image, height):
 
 @pytest.mark.parametrize(
     ("measured", "target", "factor"),
-    [(22.0, 11.0, 0.5), (11.0, 11.0, 1.0), (5.5, 11.0, 2.0), (100.0, 11.0, 0.25),
-     (1.0, 11.0, 4.0), (None, 11.0, 1.0), (0.0, 11.0, 1.0)],
+    [(22.0, 11.0, 0.5), (11.0, 11.0, 1.0), (5.5, 11.0, 2.0), (100.0, 11.0, 0.5),
+     (1.0, 11.0, 2.0), (16.5, 11.0, 2 / 3), (None, 11.0, 1.0), (0.0, 11.0, 1.0)],
 )
 def test_scale_factor_brings_glyphs_to_the_target_within_limits(measured, target, factor):
     assert gs.scale_factor(measured, target) == pytest.approx(factor)

@@ -2,9 +2,11 @@
 
 pix2tex was trained on formulas rendered at a roughly fixed glyph size; its optional
 resizer net exists to undo the zoom of a user's snip. Without that net, we scale the
-image ourselves: the glyph height is the median height of the ink in the column runs
-between blank columns (one run is about one glyph or a touching group; a fraction bar
-or a tall delimiter is one odd run among many and the median ignores it).
+image ourselves: the glyph height is the upper quartile of the ink heights of the column
+runs between blank columns (one run is about one glyph or a touching group). The upper
+quartile, not the median: dots, primes, minus and equals signs are runs of a few pixels
+and can be half of a formula (``i_0 \ldots i_j``); a fraction bar or a tall delimiter is
+one odd run at the top among many.
 
 numpy and Pillow only: this module is imported both by the comparison (our venv) and
 by the pix2tex worker (pix2tex's own venv).
@@ -16,7 +18,8 @@ import numpy as np
 from PIL import Image
 
 INK_CONTRAST = 0.35  # share of the background-to-darkest (or lightest) range that is ink
-MIN_SCALE, MAX_SCALE = 0.25, 4.0
+GLYPH_QUANTILE = 75
+MIN_SCALE, MAX_SCALE = 0.5, 2.0  # the zoom range of real snips; beyond it, a misreading
 
 
 def ink_mask(grey: np.ndarray) -> np.ndarray:
@@ -44,13 +47,13 @@ def column_runs(has_ink: np.ndarray) -> list[tuple[int, int]]:
 
 
 def glyph_height(grey: np.ndarray) -> float | None:
-    """Median ink height (px) of the column runs; None for an image without ink."""
+    """Upper-quartile ink height (px) of the column runs; None for an image without ink."""
     mask = ink_mask(grey)
     heights = []
     for start, end in column_runs(mask.any(axis=0)):
         rows = np.flatnonzero(mask[:, start:end].any(axis=1))
         heights.append(rows[-1] - rows[0] + 1)
-    return float(np.median(heights)) if heights else None
+    return float(np.percentile(heights, GLYPH_QUANTILE)) if heights else None
 
 
 def scale_factor(measured: float | None, target: float) -> float:
