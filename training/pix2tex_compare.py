@@ -49,7 +49,7 @@ STYLE_KEYS = ("font", "dpi", "theme")
 DPI_BAND_EDGES = (96, 120, 144, 168, 193)  # bands of 24 DPI over the snips' 96-192
 # Glyph height (px) pix2tex reads best; measured by --sweep on a calibration set built
 # with another seed than the reported dev set (docs/peer-comparison.md).
-DEFAULT_GLYPH_PX = 11.0
+DEFAULT_GLYPH_PX = 14.0
 WORKER = Path(__file__).resolve().parent / "pix2tex_env" / "worker.py"
 
 

@@ -258,7 +258,7 @@ def test_whole_command_with_a_fake_pix2tex_and_the_bundled_model(tmp_path, capsy
     report = json.loads(out.read_text())
     names = list(report["scores"]["overall"])
     assert names[0].startswith("snaptex") and names[1:] == [
-        "pix2tex (as it comes)", "pix2tex (glyphs scaled to 11 px)"]
+        "pix2tex (as it comes)", "pix2tex (glyphs scaled to 14 px)"]
     assert report["scores"]["overall"][names[2]]["exact_match"] == 1.0  # the fake's .tex
     assert report["scores"]["overall"][names[1]]["exact_match"] == 0.5  # "x" right once
     assert report["scores"]["overall"][names[1]]["cpu_s_mean"] == 0.002  # as the fake says
