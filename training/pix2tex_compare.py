@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import itertools
 import json
 import logging
 import os
@@ -72,7 +73,7 @@ def dpi_band(dpi) -> str:
     dpi = int(dpi)
     if dpi < DPI_BAND_EDGES[0]:
         return f"<{DPI_BAND_EDGES[0]}"
-    for low, high in zip(DPI_BAND_EDGES, DPI_BAND_EDGES[1:]):
+    for low, high in itertools.pairwise(DPI_BAND_EDGES):
         if dpi < high:
             return f"{low}-{high - 1}"
     return f">{DPI_BAND_EDGES[-1] - 1}"
@@ -170,7 +171,7 @@ class Pix2TexProcess:
     def __init__(self, command: list[str], env: dict | None = None, timeout_s: float = 1800,
                  log_path: Path | None = None) -> None:
         self.timeout_s = timeout_s
-        self._log = open(log_path or os.devnull, "w")  # noqa: SIM115 - closed in close()
+        self._log = Path(log_path or os.devnull).open("w")  # noqa: SIM115 - closed in close()
         self.process = subprocess.Popen(command, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         stderr=self._log, text=True, env=env, bufsize=1)
         # A reader thread and a queue give each answer a deadline (a select() on the
@@ -279,7 +280,8 @@ def run_pix2tex(worker: Pix2TexProcess, examples, glyph_px: float | None, name: 
         scales.append(answer.get("scale", 1.0))
         if number % 25 == 0:
             logger.info("%s: %d/%d", name, number, len(examples))
-    return {"name": name, "texts": texts, "seconds": seconds, "cpu_seconds": cpu, "scales": scales,
+    return {"name": name, "texts": texts, "seconds": seconds, "cpu_seconds": cpu,
+            "scales": scales,
             "errors": errors, "load_s": worker.load_s}
 
 
@@ -307,7 +309,8 @@ def run_snaptex(model: str | None, examples, threads: int) -> dict:
         if number % 25 == 0:
             logger.info("snaptex: %d/%d", number, len(examples))
     info = recognizer.info
-    return {"name": f"snaptex ({info.name})", "texts": texts, "seconds": seconds, "cpu_seconds": cpu,
+    return {"name": f"snaptex ({info.name})", "texts": texts, "seconds": seconds,
+            "cpu_seconds": cpu,
             "errors": 0, "load_s": info.load_s, "dtype": str(info.dtype)}
 
 
@@ -434,7 +437,8 @@ def compare(args) -> dict:
     return {
         "command": "python -m training.pix2tex_compare " + " ".join(args.argv),
         "data": str(args.data), "images": len(examples), "threads": args.threads,
-        "machine": machine(), "snaptex_dtype": runs[0]["dtype"], "glyph_px": args.glyph_px, "pix2tex_versions": worker.versions,
+        "machine": machine(), "snaptex_dtype": runs[0]["dtype"], "glyph_px": args.glyph_px,
+        "pix2tex_versions": worker.versions,
         "load_s": {r["name"]: r["load_s"] for r in runs},
         "errors": {r["name"]: r["errors"] for r in runs},
         "scores": scores, "table": tables(scores),

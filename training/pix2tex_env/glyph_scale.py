@@ -1,4 +1,4 @@
-"""Glyph size of a snip and the scale that brings it to pix2tex's training size.
+r"""Glyph size of a snip and the scale that brings it to pix2tex's training size.
 
 pix2tex was trained on formulas rendered at a roughly fixed glyph size; its optional
 resizer net exists to undo the zoom of a user's snip. Without that net, we scale the
@@ -43,7 +43,7 @@ def column_runs(has_ink: np.ndarray) -> list[tuple[int, int]]:
     """[start, end) of each run of consecutive True values."""
     padded = np.concatenate([[False], np.asarray(has_ink, dtype=bool), [False]])
     edges = np.flatnonzero(padded[1:] != padded[:-1])
-    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2])]
+    return [(int(a), int(b)) for a, b in zip(edges[::2], edges[1::2], strict=True)]
 
 
 def glyph_height(grey: np.ndarray) -> float | None:
