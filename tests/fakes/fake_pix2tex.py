@@ -1,4 +1,4 @@
-"""A stdlib-only stand-in for training/pix2tex_env/worker.py (its JSON-lines protocol).
+"""A stdlib-only stand-in for training/evaluate/pix2tex/env/worker.py (its JSON-lines protocol).
 
   --behaviour ok       answer each image: with glyph_px set, the text of the .tex file
                        beside the PNG (a perfect reader); without, "x" (a wrong one)

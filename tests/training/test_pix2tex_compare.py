@@ -1,4 +1,4 @@
-"""training.pix2tex_compare: data loading, glyph scaling, grouping, tables and the
+"""training.evaluate.pix2tex.compare: data loading, glyph scaling, grouping, tables and the
 pix2tex process protocol (spoken to tests/fakes/fake_pix2tex.py: neither pix2tex nor
 its venv is needed)."""
 
@@ -13,8 +13,8 @@ import numpy as np
 import pytest
 from PIL import Image, ImageDraw
 
-from training import pix2tex_compare as pc
-from training.pix2tex_env import glyph_scale as gs
+from training.evaluate.pix2tex import compare as pc
+from training.evaluate.pix2tex.env import glyph_scale as gs
 
 FAKE = Path(__file__).resolve().parents[1] / "fakes" / "fake_pix2tex.py"
 

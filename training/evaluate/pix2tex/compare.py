@@ -1,7 +1,7 @@
 """SnapTeX against pix2tex on the same images, in one run, each in its own environment.
 
-    python -m training.pix2tex_compare --data /work/devsets/pdf-snips --out report.json
-    python -m training.pix2tex_compare --data ../shared/data/im2latex-100k --split test \\
+    python -m training.evaluate.pix2tex.compare --data /work/devsets/pdf-snips --out report.json
+    python -m training.evaluate.pix2tex.compare --data ../shared/data/im2latex-100k --split test \\
         --limit 200 --out im2latex.json
 
 ``--data`` is either a folder of ``name.png`` + ``name.tex`` pairs (optionally with a
@@ -10,14 +10,14 @@ optionally ``text``, ``font``, ``dpi``, ``theme``) or a Hugging Face style datas
 (parquet splits with ``image`` and ``text`` columns; ``--split``, ``--limit``).
 
 pix2tex 0.1.4 with its v0.0.1 weights runs in a cached venv of its own
-(:mod:`training.pix2tex_venv`, made on first use) behind JSON lines
-(:mod:`training.pix2tex_env.worker`); SnapTeX runs here through
+(:mod:`training.evaluate.pix2tex.venv`, made on first use) behind JSON lines
+(:mod:`training.evaluate.pix2tex.env.worker`); SnapTeX runs here through
 :func:`model.loading.load_recognizer` with its default decoding. Both get the same number
 of CPU threads and no network. pix2tex is read twice: as it comes (its own padding and
 crop, no resizer net: its resizer is not in the weights package) and with each image
-first scaled so its glyph height is ``--glyph-px`` pixels (:mod:`training.pix2tex_env.
+first scaled so its glyph height is ``--glyph-px`` pixels (:mod:`training.evaluate.pix2tex.env.
 glyph_scale`; what the resizer net does for pix2tex's users). All answers are scored by
-:func:`training.metrics.score_texts` (spacing-insensitive), overall and per style when
+:func:`training.evaluate.metrics.score_texts` (spacing-insensitive), overall and per style when
 the manifest records one. Seconds per image include reading the PNG, pre-processing,
 decoding and clean-up, after one untimed warm-up image per system.
 """
@@ -51,7 +51,7 @@ DPI_BAND_EDGES = (96, 120, 144, 168, 193)  # bands of 24 DPI over the snips' 96-
 # Glyph height (px) pix2tex reads best; measured by --sweep on a calibration set built
 # with another seed than the reported dev set (docs/peer-comparison.md).
 DEFAULT_GLYPH_PX = 14.0
-WORKER = Path(__file__).resolve().parent / "pix2tex_env" / "worker.py"
+WORKER = Path(__file__).resolve().parent / "env" / "worker.py"
 
 
 class CompareError(RuntimeError):
@@ -320,7 +320,7 @@ def run_snaptex(model: str | None, examples, threads: int) -> dict:
 def scored(texts, references, seconds, cpu_seconds=None) -> dict:
     """Scores plus wall seconds per image (p50, mean) and CPU seconds per image (mean:
     on a shared machine wall time also counts other people's work; CPU time does not)."""
-    from training.metrics import score_texts
+    from training.evaluate.metrics import score_texts
 
     scores = score_texts(list(texts), list(references)).to_dict()
     cpu = statistics.fmean(cpu_seconds) if cpu_seconds else float("nan")
@@ -409,7 +409,7 @@ def machine() -> dict:
 def worker_command(args) -> list[str]:
     if args.pix2tex_command:
         return shlex.split(args.pix2tex_command)
-    from training.pix2tex_venv import ensure_venv, ensure_weights
+    from training.evaluate.pix2tex.venv import ensure_venv, ensure_weights
 
     weights = ensure_weights()
     python = ensure_venv()
@@ -435,7 +435,7 @@ def compare(args) -> dict:
             worker.close()
     scores = score_runs(runs, examples)
     return {
-        "command": "python -m training.pix2tex_compare " + " ".join(args.argv),
+        "command": "python -m training.evaluate.pix2tex.compare " + " ".join(args.argv),
         "data": str(args.data), "images": len(examples), "threads": args.threads,
         "machine": machine(), "snaptex_dtype": runs[0]["dtype"], "glyph_px": args.glyph_px,
         "pix2tex_versions": worker.versions,
@@ -463,13 +463,13 @@ def sweep(args) -> dict:
         finally:
             worker.close()
     scores = score_runs(runs, examples)
-    return {"command": "python -m training.pix2tex_compare " + " ".join(args.argv),
+    return {"command": "python -m training.evaluate.pix2tex.compare " + " ".join(args.argv),
             "data": str(args.data), "images": len(examples), "scores": scores,
             "table": tables(scores)}
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m training.pix2tex_compare",
+    parser = argparse.ArgumentParser(prog="python -m training.evaluate.pix2tex.compare",
                                      description=__doc__.splitlines()[0])
     parser.add_argument("--data", type=Path, required=True,
                         help="snip folder (png + tex, optional manifest) or dataset folder")
@@ -502,7 +502,7 @@ def main(argv: list[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     args = parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    from training.pix2tex_venv import SetupError
+    from training.evaluate.pix2tex.venv import SetupError
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
     os.environ.update(thread_limits(args.threads))  # before torch loads its OpenMP here

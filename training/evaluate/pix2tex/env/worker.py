@@ -1,6 +1,6 @@
 """pix2tex behind JSON lines on stdin/stdout, run by pix2tex's own interpreter.
 
-Started by :mod:`training.pix2tex_compare` with the cached pix2tex venv's python, so
+Started by :mod:`training.evaluate.pix2tex.compare` with the cached pix2tex venv's python, so
 pix2tex's torch, timm and x-transformers never meet SnapTeX's. The protocol:
 
   worker -> {"ready": true, "load_s": 3.1, "versions": {...}}     once, after loading

