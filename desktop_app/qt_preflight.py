@@ -22,9 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from desktop_app import platform_info
-
-EXIT_MISSING_LIBRARIES = 3
-EXIT_NO_DISPLAY = 4
+from model.exit_codes import EXIT_MISSING_LIBRARIES, EXIT_NO_DISPLAY
 
 FAMILIES = ("debian", "fedora", "arch", "suse")
 # Distribution ids (os-release ID / ID_LIKE) -> family.
