@@ -15,6 +15,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import shiboken6
 from PySide6.QtCore import QObject, QSettings, QTimer, QUrl
 from PySide6.QtGui import QDesktopServices
 from PySide6.QtWidgets import QApplication, QFileDialog
@@ -226,3 +227,8 @@ def run(args: argparse.Namespace, command: str) -> int:
         keep_alive.stop()
         parts.shutdown()
         server.close()
+        # Destroy every window now, while Python and the QApplication both live: left to
+        # the interpreter's teardown, a window's Python event handlers (hideEvent, ...)
+        # can run after their wrappers are gone, and the process dies of SIGSEGV.
+        for window in QApplication.topLevelWidgets():
+            shiboken6.delete(window)

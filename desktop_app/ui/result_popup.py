@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 
-from PySide6.QtCore import QEvent, QMimeData, QObject, QPoint, QRect, QRectF, Qt, Signal
+from PySide6.QtCore import QEvent, QMimeData, QPoint, QRect, QRectF, Qt, Signal
 from PySide6.QtGui import (
     QBrush,
     QCloseEvent,
@@ -91,6 +91,15 @@ class LatexEdit(QPlainTextEdit):
     """The LaTeX editor: a pasted image goes to recognition, not into the text."""
 
     image_pasted = Signal(QImage)
+    # The user clicked or tabbed into it (not the focus the popup takes for itself).
+    # A signal rather than an event filter on the popup: a Python filter can be called
+    # while Qt tears the widgets down at exit, after its wrapper is gone.
+    focused_by_user = Signal()
+
+    def focusInEvent(self, event: QFocusEvent) -> None:
+        if event.reason() in USER_FOCUS:
+            self.focused_by_user.emit()
+        super().focusInEvent(event)
 
     def canInsertFromMimeData(self, source: QMimeData) -> bool:
         return clipboard.image_from_mime(
@@ -181,7 +190,7 @@ class ResultPopup(QWidget):
         self.editor.setFixedHeight(64)
         self.editor.textChanged.connect(self._on_text_changed)
         self.editor.image_pasted.connect(self.image_received)
-        self.editor.installEventFilter(self)
+        self.editor.focused_by_user.connect(self._on_user_focus)
         self.formats = QButtonGroup(self)
         self.formats.setExclusive(True)
         formats_row = QHBoxLayout()
@@ -484,15 +493,8 @@ class ResultPopup(QWidget):
         self._hovered = False
         super().leaveEvent(event)
 
-    def eventFilter(self, watched: QObject, event: QEvent) -> bool:
-        if (
-            watched is self.editor
-            and event.type() == QEvent.Type.FocusIn
-            and isinstance(event, QFocusEvent)
-            and event.reason() in USER_FOCUS
-        ):
-            self._engaged = True
-        return super().eventFilter(watched, event)
+    def _on_user_focus(self) -> None:
+        self._engaged = True
 
     def hideEvent(self, event) -> None:
         self._close_timer.stop()

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 import textwrap
+import threading
 import time
 from pathlib import Path
 
@@ -29,14 +30,9 @@ def app_env(tmp_path):
 
 
 def snaptex(env, *args, **kwargs):
+    options = {"stdout": subprocess.PIPE, "stderr": subprocess.PIPE, **kwargs}
     return subprocess.Popen(
-        [sys.executable, "-m", "desktop_app", *args],
-        env=env,
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        **kwargs,
+        [sys.executable, "-m", "desktop_app", *args], env=env, cwd=REPO, text=True, **options
     )
 
 
@@ -60,6 +56,28 @@ def worker_flag(tmp_path):
     ], record
 
 
+class StderrTail:
+    """A process's stderr lines as they come, so a test can wait for the app to reach a
+    phase before it sends the next command (a snip hides SnapTeX's own windows and waits
+    for them to vanish before it grabs the screens)."""
+
+    def __init__(self, process):
+        self.lines: list[str] = []
+        self._reader = threading.Thread(target=lambda: self.lines.extend(process.stderr),
+                                        daemon=True)
+        self._reader.start()
+
+    def wait_for(self, text, timeout=30.0):
+        deadline = time.monotonic() + timeout
+        while not any(text in line for line in self.lines):
+            assert time.monotonic() < deadline, "".join(self.lines)[-2000:]
+            time.sleep(0.1)
+
+    def all(self):
+        self._reader.join(timeout=10)
+        return "".join(self.lines)
+
+
 def finish(process, timeout=30):
     _out, err = process.communicate(timeout=timeout)
     return process.returncode, err
@@ -68,6 +86,7 @@ def finish(process, timeout=30):
 def test_second_launch_forwards_snip_and_quit(qapp, app_env, tmp_path):
     flags, record = worker_flag(tmp_path)
     app = snaptex(app_env, *flags, "--log-level", "DEBUG")
+    tail = StderrTail(app)
     try:
         wait_listening(app_env["SNAPTEX_INSTANCE"])
         snip = subprocess.run(
@@ -86,6 +105,7 @@ def test_second_launch_forwards_snip_and_quit(qapp, app_env, tmp_path):
             timeout=60,
         )
         assert again.returncode == 0
+        tail.wait_for("phase capturing -> selecting")
         quit_ = subprocess.run(
             [sys.executable, "-m", "desktop_app", "--quit"],
             env=app_env,
@@ -94,9 +114,10 @@ def test_second_launch_forwards_snip_and_quit(qapp, app_env, tmp_path):
             timeout=60,
         )
         assert quit_.returncode == 0
-        code, err = finish(app)
+        code = app.wait(timeout=30)
     finally:
         app.kill()
+    err = tail.all()
     assert code == 0, err[-2000:]
     assert "phase capturing -> selecting" in err
     assert (
@@ -110,16 +131,11 @@ def test_second_launch_forwards_snip_and_quit(qapp, app_env, tmp_path):
 
 def test_snip_starts_the_app_when_none_runs(qapp, app_env, tmp_path):
     flags, _ = worker_flag(tmp_path)
-    app = subprocess.Popen(
-        [sys.executable, "-m", "desktop_app", "snip", *flags, "--log-level", "DEBUG"],
-        env=app_env,
-        cwd=REPO,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
+    app = snaptex(app_env, "snip", *flags, "--log-level", "DEBUG", stdout=subprocess.DEVNULL)
+    tail = StderrTail(app)
     try:
         wait_listening(app_env["SNAPTEX_INSTANCE"])
+        tail.wait_for("phase capturing -> selecting")  # it snips as it starts
         subprocess.run(
             [sys.executable, "-m", "desktop_app", "--quit"],
             env=app_env,
@@ -128,11 +144,10 @@ def test_snip_starts_the_app_when_none_runs(qapp, app_env, tmp_path):
             timeout=60,
             check=True,
         )
-        code, err = finish(app)
+        code = app.wait(timeout=30)
     finally:
         app.kill()
-    assert code == 0
-    assert "phase capturing -> selecting" in err
+    assert code == 0, tail.all()[-2000:]
 
 
 def test_quit_when_nothing_runs_is_a_clear_message(app_env):
