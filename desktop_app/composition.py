@@ -232,3 +232,4 @@ def run(args: argparse.Namespace, command: str) -> int:
         # can run after their wrappers are gone, and the process dies of SIGSEGV.
         for window in QApplication.topLevelWidgets():
             shiboken6.delete(window)
+        preview.finish_warm_up()

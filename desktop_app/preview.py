@@ -107,7 +107,20 @@ def warm_up() -> None:
         logger.exception("preview warm-up failed")
 
 
+_WARM_UP: list[threading.Thread] = []
+
+
 def warm_up_in_background() -> None:
     """Warm up off the GUI thread, so the first result renders at once and the
     event loop (single-instance socket included) never stalls on font scanning."""
-    threading.Thread(target=warm_up, name="preview-warm-up", daemon=True).start()
+    thread = threading.Thread(target=warm_up, name="preview-warm-up", daemon=True)
+    _WARM_UP.append(thread)
+    thread.start()
+
+
+def finish_warm_up(timeout_s: float = 10.0) -> None:
+    """Wait for a warm-up still running. Called before the app exits: a daemon thread
+    stopped inside matplotlib's C++ font code at interpreter exit aborts the process
+    ("terminate called without an active exception")."""
+    while _WARM_UP:
+        _WARM_UP.pop().join(timeout_s)

@@ -58,3 +58,11 @@ def test_render_failure_is_one_line(qapp, latex, reason):
         preview.render(latex)
     assert reason in str(info.value)
     assert "\n" not in str(info.value)
+
+
+def test_finish_warm_up_waits_for_the_background_render():
+    preview.warm_up_in_background()
+    threads = list(preview._WARM_UP)
+    preview.finish_warm_up()
+    assert threads and not any(t.is_alive() for t in threads)
+    assert preview._WARM_UP == []
