@@ -15,6 +15,8 @@ import threading
 
 from PySide6.QtGui import QImage
 
+from model.mathtext import to_mathtext
+
 logger = logging.getLogger(__name__)
 
 
@@ -25,34 +27,6 @@ _RENDER_LOCK = threading.Lock()
 
 class PreviewError(ValueError):
     """mathtext cannot draw this LaTeX; the message says why in one line."""
-
-
-# (pattern, replacement) applied in order; each exists because mathtext rejects the
-# left-hand side while the right-hand side renders the same maths.
-_REWRITES: tuple[tuple[str, str], ...] = (
-    (r"\\(displaystyle|textstyle|scriptstyle|limits|nolimits|nonumber|notag)\b\s*", ""),
-    (r"\\[dt]frac\b", r"\\frac"),
-    (r"\\(text|textrm|textnormal|mbox|mathrm|operatorname)\s*\{", r"\\mathrm{"),
-    (r"\\textbf\s*\{", r"\\mathbf{"),
-    (r"\\textit\s*\{", r"\\mathit{"),
-    (r"\\(boldsymbol|bm)\s*\{", r"\\mathbf{"),
-    # Environments have no mathtext form: keep their cells, drop the wrapper.
-    (r"\\begin\s*\{[a-zA-Z*]+\}(\s*\{[lcr|\s]*\})?", ""),  # array column spec too
-    (r"\\end\s*\{[a-zA-Z*]+\}", ""),
-    (r"\\(big|Big|bigg|Bigg)[lrm]?\b\s*", ""),
-    (r"\\\\", r"\\quad "),  # line breaks: show the rows side by side
-    (r"(?<!\\)&", r"\\quad "),
-    (r"\\(hline|cr)\b", ""),
-    (r"\s+", " "),
-)
-
-
-def to_mathtext(latex: str) -> str:
-    """Rewrite LaTeX into the subset mathtext parses (pure; table-tested)."""
-    text = latex.strip()
-    for pattern, replacement in _REWRITES:
-        text = re.sub(pattern, replacement, text)
-    return text.strip()
 
 
 def render(

@@ -12,12 +12,13 @@ of connected ink blobs. Numpy and PIL; never Qt.
 from __future__ import annotations
 
 import io
-import re
 import threading
 from dataclasses import dataclass
 
 import numpy as np
 from PIL import Image
+
+from model.mathtext import to_mathtext
 
 INK_DIFFERENCE = 60  # grey levels from the background that count as ink (preprocess's)
 FRAME_HEIGHT = 24  # px of the comparison frame; cells are CELL x CELL
@@ -29,32 +30,6 @@ RENDER_PT = 24.0
 COMPONENT_HEIGHT = 40
 
 _RENDER_LOCK = threading.Lock()  # mathtext's parser and font caches are global
-
-# (pattern, replacement), in order: LaTeX that mathtext rejects -> what it draws alike.
-_MATHTEXT_REWRITES: tuple[tuple[str, str], ...] = (
-    (r"\\(displaystyle|textstyle|scriptstyle|limits|nolimits|nonumber|notag)(?![A-Za-z])\s*", ""),
-    (r"\\[dt]frac(?![A-Za-z])", r"\\frac"),
-    (r"\\(text|textrm|textnormal|mbox|operatorname\*?)\s*\{", r"\\mathrm{"),
-    (r"\\textbf\s*\{", r"\\mathbf{"),
-    (r"\\(textit|emph)\s*\{", r"\\mathit{"),
-    (r"\\(boldsymbol|bm)\s*\{", r"\\mathbf{"),
-    (r"\\begin\s*\{[a-zA-Z*]+\}(\s*\{[lcr|\s]*\})?", ""),
-    (r"\\end\s*\{[a-zA-Z*]+\}", ""),
-    (r"\\(big|Big|bigg|Bigg)[lrm]?(?![A-Za-z])\s*", ""),
-    (r"\\\\", r"\\quad "),
-    (r"(?<!\\)&", r"\\quad "),
-    (r"\\(hline|cr)(?![A-Za-z])", ""),
-    (r"\s+", " "),
-)
-
-
-def to_mathtext(latex: str) -> str:
-    """LaTeX rewritten into the subset matplotlib's mathtext parses (pure)."""
-    text = latex.strip()
-    for pattern, replacement in _MATHTEXT_REWRITES:
-        text = re.sub(pattern, replacement, text)
-    return text.strip()
-
 
 def render_mathtext(latex: str) -> Image.Image | None:
     """The reading drawn black on white (grey), or None if mathtext cannot draw it."""
