@@ -71,7 +71,12 @@ def main(argv: list[str] | None = None) -> int:
     refused = qt_problem()
     if refused is not None:
         return refused
-    args = build_parser().parse_args(sys.argv[1:] if argv is None else argv)
+    return _app(sys.argv[1:] if argv is None else argv)
+
+
+def _app(argv: list[str]) -> int:
+    """The app once Qt is known to be able to start here."""
+    args = build_parser().parse_args(argv)
     command, forwarded = _forward_command(args)
     if forwarded:
         return 0
@@ -97,7 +102,7 @@ def snip_main(argv: list[str] | None = None) -> int:
 
     if send_command("snip"):
         return 0
-    return main(["--capture", *rest])
+    return _app(["--capture", *rest])
 
 
 if __name__ == "__main__":

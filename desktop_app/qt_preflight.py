@@ -156,13 +156,11 @@ def unresolved_libraries(files: list[Path]) -> list[str]:
     ldd = platform_info.which("ldd")
     if ldd is None:
         return _first_dlopen_failure(files[-1])
-    output = ""
-    for path in files:
-        try:
-            output += subprocess.run([ldd, str(path)], capture_output=True, text=True,
-                                     timeout=10, check=False).stdout
-        except (OSError, subprocess.SubprocessError):
-            return []  # cannot tell: let Qt try
+    try:  # one ldd for all files: it runs on every start, `snaptex snip` included
+        output = subprocess.run([ldd, *map(str, files)], capture_output=True, text=True,
+                                timeout=10, check=False).stdout
+    except (OSError, subprocess.SubprocessError):
+        return []  # cannot tell: let Qt try
     return missing_sonames(output)
 
 
