@@ -192,17 +192,16 @@ class Recognizer:
         special = set(self.tokenizer.all_special_ids)
         rows = sequences.tolist()
         echo = self.adapter.echo_prompt(options.prompt)
+        cleaned = [clean_latex_report(text, echo) for text in texts]
         readings = []
         for index, image in enumerate(images):
             first = index * per_image
             span = range(first, first + per_image)
-            candidates = [Candidate(clean_latex_report(texts[r], echo).latex,
-                                    float(scores[r]),
+            candidates = [Candidate(cleaned[r].latex, float(scores[r]),
                                     tuple(t for t in rows[r] if t not in special))
                           for r in span]
             readings.append(Reading(
-                image=image, raw_text=texts[first].strip(),
-                cleaned=clean_latex_report(texts[first], echo),
+                image=image, raw_text=texts[first].strip(), cleaned=cleaned[first],
                 candidates=candidates, token_log_probs=token_log_probs[first],
                 frames=frames[index] if frames is not None else None))
         return readings
