@@ -33,11 +33,8 @@ CRASHED = "worker_crashed"
 UNAVAILABLE = "worker_unavailable"
 # A ``bad_image`` error whose optional ``reason`` is "blank": the snip has no ink.
 BLANK_IMAGE = "blank_image"
-BLANK_REASON = "blank"
-# The worker's optional follow-up to a result: a slower self-check that finished after
-# the copy ({"type": "check", "id", "confidence", "needs_check", "check_reason",
-# "check_region"}). Older workers never send it.
-CHECK_MESSAGE = "check"
+# The worker's optional follow-up to a result, protocol.CHECK_MESSAGE: a slower
+# self-check that finished after the copy. Older workers never send it.
 
 
 def worker_command(model_dir: str, device: str, threads: int) -> list[str]:
@@ -249,7 +246,7 @@ class WorkerClient(QObject):
             request_id = str(message.get("id"))
             if self._finish(request_id):
                 self.result_ready.emit(request_id, message)
-        elif kind == CHECK_MESSAGE:
+        elif kind == protocol.CHECK_MESSAGE:
             # Comes after the result, so the request is no longer in flight; the
             # controller decides whether that result is still shown or remembered.
             self.check_ready.emit(str(message.get("id")), message)
@@ -283,7 +280,7 @@ class WorkerClient(QObject):
     def _on_error_message(self, message: dict[str, Any]) -> None:
         code = str(message.get("code", ErrorCode.INTERNAL.value))
         text = str(message.get("message", "unknown error"))
-        if code == ErrorCode.BAD_IMAGE.value and message.get("reason") == BLANK_REASON:
+        if code == ErrorCode.BAD_IMAGE.value and message.get("reason") == protocol.BLANK_REASON:
             code = BLANK_IMAGE
         request_id = message.get("id")
         if code == ErrorCode.MODEL_UNAVAILABLE.value:

@@ -13,6 +13,7 @@ import math
 from PIL import Image, ImageOps
 
 from model.errors import BadImageError
+from model.protocol import BLANK_REASON
 
 # Ink is anything this much darker than the background (0-255 scale); screen
 # anti-aliasing and JPEG noise stay below it.
@@ -81,7 +82,7 @@ def crop_to_ink(
     """Crop to the ink with a margin proportional to its height, on white."""
     box = ink_bbox(grey)
     if box is None:
-        raise BadImageError("no equation found: the image is blank", reason="blank")
+        raise BadImageError("no equation found: the image is blank", reason=BLANK_REASON)
     _left, top, _right, bottom = box
     cropped = grey.crop(box)
     margin = max(min_margin, round((bottom - top) * margin_frac))

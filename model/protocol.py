@@ -215,8 +215,11 @@ def result(request_id: str, prediction: dict[str, Any]) -> bytes:
     return encode({"type": "result", "id": request_id, **prediction})
 
 
-# The self-check keys of a result (and of the reserved later "check" message).
-CHECK_FIELDS = ("confidence", "needs_check", "check_reason", "check_region")
+# The type of the reserved later message that carries a result's self-check keys
+# (confidence, needs_check, check_reason, check_region) once a slower check finishes.
+CHECK_MESSAGE = "check"
+# The optional ``reason`` of a ``bad_image`` error whose image has no ink at all.
+BLANK_REASON = "blank"
 
 
 def pong(request_id: str | None) -> bytes:
