@@ -136,7 +136,8 @@ def _answer(request, args, behaviour: str, cancels: dict, count: int) -> None:
     _send(protocol.result(request.id, prediction))
     if args.late_check:
         time.sleep(args.late_delay)
-        _send(protocol.encode({"type": protocol.CHECK_MESSAGE, "id": request.id, **_check_fields(args)}))
+        check = {"type": protocol.CHECK_MESSAGE, "id": request.id, **_check_fields(args)}
+        _send(protocol.encode(check))
 
 
 def _check_fields(args) -> dict:
