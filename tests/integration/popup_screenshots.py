@@ -18,9 +18,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from PySide6.QtCore import QEventLoop, QPoint, QRect, QSettings, Qt
+from PySide6.QtCore import QPoint, QRect, QSettings, Qt
 from PySide6.QtGui import QImage, QPixmap
-from PySide6.QtTest import QTest
 from PySide6.QtWidgets import QApplication, QLabel, QVBoxLayout, QWidget
 
 REPO = Path(__file__).resolve().parents[2]
@@ -28,6 +27,7 @@ sys.path.insert(0, str(REPO))
 sys.path.insert(1, str(REPO / "tests"))
 
 from fakes import FAKE_WORKER  # noqa: E402
+from screenshot_tool import drag_over, wait_for  # noqa: E402
 
 from desktop_app import APP_ID  # noqa: E402
 from desktop_app.composition import NO_TRAY_HINT_SHOWN, SnapTeXApp  # noqa: E402
@@ -40,16 +40,6 @@ LONG_LATEX = (
     r"-\lambda\sum_{j=1}^{d}\left|\theta_j\right|"
     r"+\frac{\mu}{2}\sum_{j=1}^{d}\theta_j^{2}+\int_{\Omega}\|\nabla u\|^2\,dx"
 )
-
-
-def wait_for(predicate, timeout_s: float) -> bool:
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        QApplication.processEvents(QEventLoop.ProcessEventsFlag.AllEvents, 50)
-        if predicate():
-            return True
-        time.sleep(0.02)
-    return False
 
 
 def document_window() -> tuple[QWidget, QLabel, QLabel]:
@@ -69,15 +59,6 @@ def document_window() -> tuple[QWidget, QLabel, QLabel]:
     window.move(60, 60)
     window.show()
     return window, equation, blank
-
-
-def drag_over(parts: SnapTeXApp, target: QRect) -> None:
-    window = parts.controller.overlays.windows[0]
-    start = window.mapFromGlobal(target.topLeft())
-    end = window.mapFromGlobal(target.bottomRight())
-    QTest.mousePress(window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start)
-    QTest.mouseMove(window, end)
-    QTest.mouseRelease(window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, end)
 
 
 def grab(widgets: list[QWidget], out: Path, margin: int = 16) -> None:
@@ -109,7 +90,7 @@ class Scene:
         controller = self.parts.controller
         controller.start_capture()
         wait_for(lambda: controller.phase is Phase.SELECTING, 10)
-        drag_over(self.parts, target)
+        drag_over(self.parts, target, pad=QPoint(0, 0))  # the exact rectangle
         if not wait_for(lambda: controller.phase is Phase.IDLE, 300):
             raise SystemExit("no answer")
         wait_for(lambda: False, 0.8)  # let the popup paint

@@ -96,10 +96,13 @@ def wait_for(predicate, timeout_s: float) -> bool:
     return False
 
 
-def drag_over(parts: SnapTeXApp, target: QRect) -> None:
+def drag_over(parts: SnapTeXApp, target: QRect, pad: QPoint | None = None) -> None:
+    """Drag over ``target`` on the first overlay, ``pad`` beyond it on each side (by
+    default a loose selection, as people drag)."""
+    pad = QPoint(14, 10) if pad is None else pad
     window = parts.controller.overlays.windows[0]
-    start = window.mapFromGlobal(target.topLeft() - QPoint(14, 10))
-    end = window.mapFromGlobal(target.bottomRight() + QPoint(14, 10))
+    start = window.mapFromGlobal(target.topLeft() - pad)
+    end = window.mapFromGlobal(target.bottomRight() + pad)
     QTest.mousePress(
         window, Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier, start
     )
