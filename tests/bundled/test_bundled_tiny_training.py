@@ -61,6 +61,27 @@ def tiny_run(tmp_path_factory):
     return run
 
 
+def test_a_run_resumed_after_its_curriculum_step_ends_on_the_same_weights(tiny_run, tmp_path):
+    """Weights, optimiser, schedule and the position in the curriculum's sequential
+    data all come back from checkpoint-1: step 2 then matches the unbroken run's."""
+    import shutil
+
+    import torch
+    from safetensors.torch import load_file
+
+    from training.trainer.train import main as train
+
+    resumed = tmp_path / "run"
+    resumed.mkdir()
+    shutil.copytree(tiny_run / "checkpoint-1", resumed / "checkpoint-1")
+    assert train(["--recipe", "bundled-tiny", "--output-dir", str(resumed),
+                  "--set", "training_args.save_strategy=steps",
+                  "--set", "training_args.save_steps=1"]) == 0
+    unbroken, again = (load_file(str(run / "model.safetensors")) for run in (tiny_run, resumed))
+    assert unbroken.keys() == again.keys()
+    assert all(torch.allclose(unbroken[k], again[k], atol=1e-6) for k in unbroken)
+
+
 def test_export_writes_a_loadable_folder_with_a_model_card(tiny_run, tmp_path):
     from model.loading import load_recognizer
     from training.export.bundled import main as export

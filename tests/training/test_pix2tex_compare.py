@@ -97,6 +97,15 @@ def test_dpi_band(dpi, band):
 
 
 @pytest.mark.parametrize(
+    ("text", "band"),
+    [("x", "0-39"), ("x" * 39, "0-39"), ("x " * 40, "40-84"), ("x" * 85, "85-124"),
+     ("x" * 169, "125-169"), ("x" * 170, "170+"), (r"\frac { a } { b }", "0-39")],
+)
+def test_length_band_counts_non_space_characters(text, band):
+    assert pc.length_band(text) == band
+
+
+@pytest.mark.parametrize(
     ("count", "chosen"),
     [(None, list(range(10))), (10, list(range(10))), (12, list(range(10))), (5, [0, 2, 4, 6, 8]),
      (3, [0, 3, 6]), (1, [0])],
@@ -132,7 +141,8 @@ def test_a_manifest_gives_order_text_and_styles(tmp_path):
     (tmp_path / "devset.jsonl").write_text("\n".join(json.dumps(r) for r in records) + "\n\n")
     examples = pc.load_folder(tmp_path)
     assert [(e.path.name, e.text) for e in examples] == [("1.png", "y"), ("0.png", "x")]
-    assert examples[0].style == {"font": "cm", "dpi": "96-119", "theme": "dark"}
+    assert examples[0].style == {"font": "cm", "dpi": "96-119", "theme": "dark",
+                                 "length": "0-39"}
 
 
 @pytest.mark.parametrize(
@@ -263,9 +273,36 @@ def test_whole_command_with_a_fake_pix2tex_and_the_bundled_model(tmp_path, capsy
     assert report["scores"]["overall"][names[1]]["exact_match"] == 0.5  # "x" right once
     assert report["scores"]["overall"][names[1]]["cpu_s_mean"] == 0.002  # as the fake says
     assert report["scores"]["overall"][names[0]]["cpu_s_mean"] > 0
-    assert set(report["scores"]["per_style"]) == {"font", "dpi", "theme"}
+    assert set(report["scores"]["per_style"]) == {"font", "dpi", "theme", "length"}
     assert report["examples"][1]["text"] == r"\alpha"
     assert "| theme | images |" in capsys.readouterr().out
+
+
+def test_two_models_without_pix2tex_read_the_same_images_in_one_run(tmp_path, capsys):
+    data = tmp_path / "snips"
+    data.mkdir()
+    image = Image.new("RGB", (160, 50), "white")
+    ImageDraw.Draw(image).text((20, 15), "x", fill="black")
+    image.save(data / "0.png")
+    (data / "0.tex").write_text("x")
+    out = tmp_path / "report.json"
+    code = pc.main(["--data", str(data), "--threads", "1", "--out", str(out), "--no-pix2tex",
+                    "--model", "model/bundled", "model/bundled"])
+    assert code == 0
+    report = json.loads(out.read_text())
+    assert list(report["scores"]["overall"]) == [
+        "snaptex (model/bundled)", "snaptex (model/bundled #2)"]
+    assert report["pix2tex_versions"] is None
+    assert "pix2tex" not in capsys.readouterr().out.split("report:")[0]
+
+
+@pytest.mark.parametrize(
+    ("models", "labels"),
+    [([None], [None]), (["a"], [None]), (["a", "b"], ["a", "b"]),
+     (["a", "a", "b"], ["a", "a #2", "b"])],
+)
+def test_model_labels_are_unique(models, labels):
+    assert pc.model_labels(models) == labels
 
 
 def test_a_missing_data_folder_is_a_clear_error(tmp_path, capsys):

@@ -69,3 +69,25 @@ def test_reliability_plot_writes_a_png(tmp_path):
     assert reliability_plot.main(["--report", str(report), "--out", str(out)]) == 0
     assert out.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert reliability_plot.main(["--report", str(tmp_path / "none.json")]) == 1
+
+
+@pytest.mark.parametrize(
+    ("lengths", "shares", "count", "expected"),
+    [
+        # bins: <=20, 21-40, 41-60, ...; the pool's order is kept
+        ([10, 30, 50, 10, 30, 50], [1 / 3, 1 / 3, 1 / 3, 0, 0, 0, 0, 0], 3, [10, 30, 50]),
+        ([10, 10, 10, 30], [0.5, 0.5, 0, 0, 0, 0, 0, 0], 4, [10, 10, 10, 30]),  # a short bin
+        ([10, 10, 30, 30], [0.0, 1.0, 0, 0, 0, 0, 0, 0], 2, [30, 30]),
+        ([300, 10], [0, 0, 0, 0, 0, 0, 0, 1.0], 1, [300]),  # past the last edge
+        ([10, 30], [0.5, 0.5, 0, 0, 0, 0, 0, 0], 0, []),
+    ],
+)
+def test_match_lengths_follows_the_shares(lengths, shares, count, expected):
+    pairs = [("src", "x" * n) for n in lengths]
+    chosen = devset.match_lengths(pairs, shares, count)
+    assert [len(f) for _, f in chosen] == expected
+
+
+def test_length_shares_count_non_space_characters():
+    shares = devset.length_shares(["a b c", "x" * 30, "y" * 500])
+    assert shares[0] == shares[1] == shares[-1] == pytest.approx(1 / 3)

@@ -10,6 +10,11 @@ pairs it read) and fall in the renderer's validation hash split
 (``training.render.formulas.is_validation`` at the fraction ``snaptex render`` used),
 which the rendered training sets never contain. The im2latex test split is not used.
 
+``--lengths-like DIR`` (a parquet split with a ``text`` column, such as im2latex-100k's
+``validation``) draws the formulas so their lengths follow that split's: the formula lists
+are mostly short fragments, while formulas snipped from papers are long (im2latex's median
+is 85 characters), and a dev set of fragments reads far easier than real snips.
+
 Writes ``DIR/images/NNNNN.png`` and ``DIR/devset.jsonl`` (one record a line: file, text,
 source, font, points, dpi, theme). Reproducible from ``--seed``.
 """
@@ -52,13 +57,14 @@ from training.render.style import (
 
 logger = logging.getLogger(__name__)
 
-SHARED = Path(__file__).resolve().parents[1].parent / "shared/data"
+SHARED = Path(__file__).resolve().parents[2].parent / "shared/data"
 SOURCES = ("stacks_project", "math_competition", "wikipedia_pix2tex")
 FONTS = ("cm", "mathptmx", "mathpazo")  # Computer Modern, Times, Palatino
 DPI_RANGE = (96, 192)
 THEME_SHARES = {"light": 0.75, "dark": 0.15, "sepia": 0.10}
 VALIDATION_FRACTION = 0.02  # snaptex render's default: these formulas were never rendered
 MIN_CHARS, MAX_CHARS = 8, 160
+LONG_MAX_CHARS = 400  # with --lengths-like: papers' display equations run long
 BATCH = 40
 # A page wide enough for a long display equation; small enough to rasterise fast.
 PAGE_GEOMETRY = r"\usepackage[paperwidth=60cm,paperheight=14cm,margin=1cm]{geometry}"
@@ -75,7 +81,8 @@ class Snip:
     theme: str
 
 
-def held_out_formulas(formulas_dir: Path, im2latex_dir: Path, seed: int) -> list[tuple[str, str]]:
+def held_out_formulas(formulas_dir: Path, im2latex_dir: Path, seed: int,
+                      max_chars: int = MAX_CHARS) -> list[tuple[str, str]]:
     """(source, formula) pairs in the validation hash split, not im2latex formulas,
     of display length, shuffled by ``seed``."""
     excluded = read_excluded_keys([im2latex_dir]) if im2latex_dir.exists() else set()
@@ -86,7 +93,7 @@ def held_out_formulas(formulas_dir: Path, im2latex_dir: Path, seed: int) -> list
             if (
                 key in seen
                 or key in excluded
-                or not MIN_CHARS <= len(key) <= MAX_CHARS
+                or not MIN_CHARS <= len(key) <= max_chars
                 or not is_validation(formula, VALIDATION_FRACTION)
                 or precheck(formula)
             ):
@@ -95,6 +102,37 @@ def held_out_formulas(formulas_dir: Path, im2latex_dir: Path, seed: int) -> list
             pairs.append((source, formula))
     random.Random(f"devset:{seed}").shuffle(pairs)
     return pairs
+
+
+LENGTH_EDGES = (20, 40, 60, 85, 125, 170, 250)  # non-space characters; bins between
+
+
+def _length_bin(length: int) -> int:
+    return sum(length > edge for edge in LENGTH_EDGES)
+
+
+def length_shares(texts: list[str]) -> list[float]:
+    """Share of ``texts`` in each length bin (``LENGTH_EDGES``)."""
+    counts = [0] * (len(LENGTH_EDGES) + 1)
+    for text in texts:
+        counts[_length_bin(len(formula_key(text)))] += 1
+    total = max(sum(counts), 1)
+    return [c / total for c in counts]
+
+
+def match_lengths(
+    pairs: list[tuple[str, str]], shares: list[float], count: int
+) -> list[tuple[str, str]]:
+    """``count`` of ``pairs`` (kept in order) with bin shares as close to ``shares`` as the
+    pool allows; a bin that runs short leaves its places to the others, longest first."""
+    bins: list[list[tuple[str, str]]] = [[] for _ in shares]
+    for pair in pairs:
+        bins[min(_length_bin(len(formula_key(pair[1]))), len(shares) - 1)].append(pair)
+    quota = [min(round(share * count), len(b)) for share, b in zip(shares, bins, strict=True)]
+    for index in sorted(range(len(bins)), key=lambda i: -shares[i]):
+        quota[index] += min(len(bins[index]) - quota[index], count - sum(quota))
+    chosen = {id(p) for b, q in zip(bins, quota, strict=True) for p in b[:q]}
+    return [pair for pair in pairs if id(pair) in chosen]
 
 
 def _document(formulas: list[str], batch: BatchStyle) -> str:
@@ -171,9 +209,14 @@ def _theme_name(rng: random.Random) -> str:
     return rng.choices(names, weights=[THEME_SHARES[n] for n in names])[0]
 
 
-def build(out: Path, count: int, seed: int, formulas_dir: Path, im2latex_dir: Path) -> int:
+def build(out: Path, count: int, seed: int, formulas_dir: Path, im2latex_dir: Path,
+          lengths_like: Path | None = None) -> int:
     rng = random.Random(f"devset-style:{seed}")
-    pool = held_out_formulas(formulas_dir, im2latex_dir, seed)
+    pool = held_out_formulas(formulas_dir, im2latex_dir, seed,
+                             max_chars=MAX_CHARS if lengths_like is None else LONG_MAX_CHARS)
+    if lengths_like is not None:
+        # Drawn with room for formulas LaTeX refuses, so the set still reaches ``count``.
+        pool = match_lengths(pool, length_shares(read_texts(lengths_like)), count * 11 // 10)
     (out / "images").mkdir(parents=True, exist_ok=True)
     records, cursor = [], 0
     while len(records) < count and cursor < len(pool):
@@ -200,6 +243,16 @@ def build(out: Path, count: int, seed: int, formulas_dir: Path, im2latex_dir: Pa
     return len(records)
 
 
+def read_texts(split: Path) -> list[str]:
+    """The ``text`` column of every parquet file in ``split`` (a folder or one file)."""
+    import pyarrow.parquet as pq
+
+    files = sorted(split.glob("*.parquet")) if split.is_dir() else [split]
+    if not files:
+        raise FileNotFoundError(f"no parquet files in {split}")
+    return [t for f in files for t in pq.read_table(f, columns=["text"]).column("text").to_pylist()]
+
+
 def read_devset(folder: Path) -> list[dict]:
     lines = (folder / "devset.jsonl").read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines if line.strip()]
@@ -214,12 +267,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--formulas", type=Path, default=SHARED / "formulas")
     parser.add_argument("--im2latex", type=Path, default=SHARED / "im2latex-100k",
                         help="im2latex pairs whose formulas are excluded (all splits)")
+    parser.add_argument("--lengths-like", type=Path, default=None, metavar="SPLIT",
+                        help="draw formulas whose lengths follow this parquet split's "
+                        "(e.g. ../shared/data/im2latex-100k/validation)")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     if args.n <= 0:
         print("--n must be positive", file=sys.stderr)
         return 2
-    made = build(args.out, args.n, args.seed, args.formulas, args.im2latex)
+    made = build(args.out, args.n, args.seed, args.formulas, args.im2latex, args.lengths_like)
     print(json.dumps({"out": str(args.out), "snips": made}))
     return 0 if made else 1
 

@@ -45,6 +45,7 @@ from training.recipe import (
     resolve_local,
 )
 from training.trainer import preflight
+from training.trainer.resume import resumable
 
 logger = logging.getLogger(__name__)
 
@@ -261,7 +262,7 @@ def make_trainer(recipe, model, processor, train, evaluation, args):
         from training.evaluate.metrics import make_compute_metrics
 
         compute_metrics = make_compute_metrics(tokenizer_of(processor), recipe.prompt)
-    trainer_class = import_object(recipe.trainer) if recipe.trainer else Seq2SeqTrainer
+    trainer_class = resumable(import_object(recipe.trainer) if recipe.trainer else Seq2SeqTrainer)
     return trainer_class(
         **recipe.trainer_args,
         model=model,

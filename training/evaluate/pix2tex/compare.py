@@ -46,8 +46,10 @@ from pathlib import Path
 logger = logging.getLogger(__name__)
 
 MANIFESTS = ("devset.jsonl", "meta.jsonl")
-STYLE_KEYS = ("font", "dpi", "theme")
+STYLE_KEYS = ("font", "dpi", "theme", "length")
 DPI_BAND_EDGES = (96, 120, 144, 168, 193)  # bands of 24 DPI over the snips' 96-192
+# Formula length in non-space characters: errors grow with it, and sets differ most here.
+LENGTH_BAND_EDGES = (0, 40, 85, 125, 170)
 # Glyph height (px) pix2tex reads best; measured by --sweep on a calibration set built
 # with another seed than the reported dev set (docs/peer-comparison.md).
 DEFAULT_GLYPH_PX = 14.0
@@ -79,11 +81,22 @@ def dpi_band(dpi) -> str:
     return f">{DPI_BAND_EDGES[-1] - 1}"
 
 
+def length_band(text: str) -> str:
+    """'40-84' for a formula of 60 non-space characters; '170+' past the last edge."""
+    length = len("".join(text.split()))
+    for low, high in itertools.pairwise(LENGTH_BAND_EDGES):
+        if length < high:
+            return f"{low}-{high - 1}"
+    return f"{LENGTH_BAND_EDGES[-1]}+"
+
+
 def style_of(record: dict) -> dict:
-    """The style fields a manifest record names, DPI as a band."""
+    """The style fields a manifest record names, DPI and formula length as bands."""
     style = {key: record[key] for key in STYLE_KEYS if record.get(key) is not None}
     if "dpi" in style:
         style["dpi"] = dpi_band(style["dpi"])
+    if record.get("text"):
+        style["length"] = length_band(record["text"])
     return {key: str(value) for key, value in style.items()}
 
 
@@ -116,8 +129,8 @@ def load_folder(folder: Path) -> list[Example]:
         if not png.is_file():
             raise CompareError(f"{manifest}:{number}: no image {png}")
         text = record.get("text")
-        examples.append(Example(png, text if text is not None else _text_beside(png),
-                                style_of(record)))
+        text = text if text is not None else _text_beside(png)
+        examples.append(Example(png, text, style_of({**record, "text": text})))
     return examples
 
 
@@ -285,7 +298,7 @@ def run_pix2tex(worker: Pix2TexProcess, examples, glyph_px: float | None, name: 
             "errors": errors, "load_s": worker.load_s}
 
 
-def run_snaptex(model: str | None, examples, threads: int) -> dict:
+def run_snaptex(model: str | None, examples, threads: int, label: str | None = None) -> dict:
     import torch
     from PIL import Image
 
@@ -309,7 +322,8 @@ def run_snaptex(model: str | None, examples, threads: int) -> dict:
         if number % 25 == 0:
             logger.info("snaptex: %d/%d", number, len(examples))
     info = recognizer.info
-    return {"name": f"snaptex ({info.name})", "texts": texts, "seconds": seconds,
+    del recognizer  # one model in memory at a time
+    return {"name": f"snaptex ({label or info.name})", "texts": texts, "seconds": seconds,
             "cpu_seconds": cpu,
             "errors": 0, "load_s": info.load_s, "dtype": str(info.dtype)}
 
@@ -417,28 +431,48 @@ def worker_command(args) -> list[str]:
             "--threads", str(args.threads), "--seed", str(args.seed)]
 
 
+def model_labels(models: list[str | None]) -> list[str | None]:
+    """Run names: the recognizer's own for one model; each folder's path for several
+    (two exports of one recipe share a name), numbered where a path repeats."""
+    if len(models) == 1:
+        return [None]
+    labels, seen = [], {}
+    for model in map(str, models):
+        seen[model] = seen.get(model, 0) + 1
+        labels.append(model if seen[model] == 1 else f"{model} #{seen[model]}")
+    return labels
+
+
+def run_snaptex_models(args, examples) -> list[dict]:
+    with no_network():
+        return [run_snaptex(model, examples, args.threads, label)
+                for model, label in zip(args.model, model_labels(args.model), strict=True)]
+
+
 def compare(args) -> dict:
     with tempfile.TemporaryDirectory(prefix="snaptex-pix2tex-") as tmp:
         examples = load_examples(args, Path(tmp))
         logger.info("%d images from %s", len(examples), args.data)
-        # pix2tex starts first: a missing or broken set-up fails before SnapTeX's run.
-        worker = Pix2TexProcess(worker_command(args), env=thread_env(args.threads),
-                                timeout_s=args.answer_timeout,
-                                log_path=args.out.with_suffix(".pix2tex.log"))
-        try:
-            with no_network():
-                runs = [run_snaptex(args.model, examples, args.threads)]
-            runs.append(run_pix2tex(worker, examples, None, "pix2tex (as it comes)"))
-            runs.append(run_pix2tex(worker, examples, args.glyph_px,
-                                    f"pix2tex (glyphs scaled to {args.glyph_px:g} px)"))
-        finally:
-            worker.close()
+        if args.no_pix2tex:
+            runs, worker = run_snaptex_models(args, examples), None
+        else:
+            # pix2tex starts first: a missing or broken set-up fails before SnapTeX's run.
+            worker = Pix2TexProcess(worker_command(args), env=thread_env(args.threads),
+                                    timeout_s=args.answer_timeout,
+                                    log_path=args.out.with_suffix(".pix2tex.log"))
+            try:
+                runs = run_snaptex_models(args, examples)
+                runs.append(run_pix2tex(worker, examples, None, "pix2tex (as it comes)"))
+                runs.append(run_pix2tex(worker, examples, args.glyph_px,
+                                        f"pix2tex (glyphs scaled to {args.glyph_px:g} px)"))
+            finally:
+                worker.close()
     scores = score_runs(runs, examples)
     return {
         "command": "python -m training.evaluate.pix2tex.compare " + " ".join(args.argv),
         "data": str(args.data), "images": len(examples), "threads": args.threads,
         "machine": machine(), "snaptex_dtype": runs[0]["dtype"], "glyph_px": args.glyph_px,
-        "pix2tex_versions": worker.versions,
+        "pix2tex_versions": worker.versions if worker else None,
         "load_s": {r["name"]: r["load_s"] for r in runs},
         "errors": {r["name"]: r["errors"] for r in runs},
         "scores": scores, "table": tables(scores),
@@ -446,7 +480,7 @@ def compare(args) -> dict:
                       "text": e.text, **e.style,
                       **{r["name"]: r["texts"][i] for r in runs}}
                      for i, e in enumerate(examples)],
-        "pix2tex_scales": runs[-1]["scales"],
+        "pix2tex_scales": runs[-1].get("scales"),
     }
 
 
@@ -477,7 +511,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--limit", type=int,
                         help="only N images: a split's first N, a folder's N evenly spaced")
     parser.add_argument("--shuffle-seed", type=int, help="sample a dataset split at random")
-    parser.add_argument("--model", help="SnapTeX model folder (default: the bundled model)")
+    parser.add_argument("--model", nargs="+", default=[None], metavar="FOLDER",
+                        help="SnapTeX model folder(s) (default: the bundled model); several "
+                             "are read one after another in the same run (old against new)")
+    parser.add_argument("--no-pix2tex", action="store_true",
+                        help="SnapTeX model(s) only: no pix2tex venv, a quick dev-set score")
     parser.add_argument("--threads", type=int, default=2, help="CPU threads for each system")
     parser.add_argument("--glyph-px", type=float, default=DEFAULT_GLYPH_PX,
                         help=f"glyph height pix2tex's input is scaled to (default "
