@@ -322,7 +322,6 @@ def run_snaptex(model: str | None, examples, threads: int, label: str | None = N
         if number % 25 == 0:
             logger.info("snaptex: %d/%d", number, len(examples))
     info = recognizer.info
-    del recognizer  # one model in memory at a time
     return {"name": f"snaptex ({label or info.name})", "texts": texts, "seconds": seconds,
             "cpu_seconds": cpu,
             "errors": 0, "load_s": info.load_s, "dtype": str(info.dtype)}
