@@ -303,3 +303,34 @@ def test_model_card_says_how_to_rebuild_it(name, words):
 
     text = recipe_text(load_recipe(name))
     assert all(w in text for w in words), text
+
+
+def test_a_bf16_export_with_a_devset_report_has_its_tables_and_licences(tiny_run, tmp_path):
+    import torch
+    from safetensors.torch import load_file
+
+    from model.loading import load_recognizer
+    from training.evaluate.pix2tex.compare import Example, score_runs
+    from training.export.bundled import main as export
+
+    examples = [Example(tmp_path / "a.png", "x", {"length": "0-39"}),
+                Example(tmp_path / "b.png", "y" * 90, {"length": "85-124"})]
+    runs = [{"name": "snaptex (old)", "texts": ["x", "y"], "seconds": [0.1, 0.2]},
+            {"name": "snaptex (new)", "texts": ["x", "y" * 90], "seconds": [0.1, 0.2]}]
+    report = {"images": 2, "data": "/devsets/long", "threads": 2, "command": "compare --x",
+              "machine": {"cpu": "Test CPU", "native_bf16": False},
+              "scores": score_runs(runs, examples)}
+    (tmp_path / "devset.json").write_text(json.dumps(report))
+    out = tmp_path / "bundled"
+    assert export(["--run-dir", str(tiny_run), "--out", str(out), "--dtype", "bfloat16",
+                   "--devset-report", str(tmp_path / "devset.json")]) == 0
+    weights = load_file(str(out / "model.safetensors"))
+    assert {t.dtype for t in weights.values()} == {torch.bfloat16}
+    card = (out / "README.md").read_text()
+    assert "bfloat16 safetensors" in card
+    assert "2 images of `/devsets/long`, 2 threads each, Test CPU (no native bf16)" in card
+    assert "| snaptex (new) | 2 | " in card and "| 85-124 | 1 | " in card
+    assert "Reproduce: `compare --x`" in card
+    assert "Not built from: pix2tex's checkpoint (CC BY-NC-SA)" in card
+    recognizer = load_recognizer(out, device="cpu", dtype="float32", threads=1)
+    assert recognizer.info.dtype == "float32"  # upcast where bf16 is not native

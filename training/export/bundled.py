@@ -174,7 +174,7 @@ A `VisionEncoderDecoderModel` (stock transformers classes, no remote code):
 `DonutImageProcessorPil`, so wide formulas are not squashed; {encoder_details}) and a
 pre-LayerNorm **MBart** decoder
 ({dec_layers} layers, width {d_model}, {dec_heads} heads) over a LaTeX BPE vocabulary of
-{vocab} tokens. {params:.1f}M parameters, float32 safetensors ({size_mb:.1f} MB).
+{vocab} tokens. {params:.1f}M parameters, {weights_dtype} safetensors ({size_mb:.1f} MB).
 
 It emits canonical, paste-ready LaTeX (`model.postprocess.clean_latex` form, e.g.
 `\\frac{{a}}{{b}}`); inputs are expected to go through `model.preprocess.prepare` first
@@ -209,7 +209,17 @@ between resumes) |
 
 {history}
 {evaluation}
+{devset}
 {peer}
+## Licences
+- This model's weights and SnapTeX's code: Apache-2.0.
+- Built from: im2latex-100k (research data, no licence stated), the Stacks project
+  (GFDL 1.2), the MATH data set's competition problems (MIT), pix2tex's Wikipedia formula
+  list (MIT / CC BY-SA), rendered by TeX Live (LPPL and free licences); architecture and
+  code from Hugging Face transformers (Apache-2.0).
+- Not built from: pix2tex's checkpoint (CC BY-NC-SA). It is run only to measure against,
+  from its own cached environment; no weight of it or output of it goes into training.
+
 ## Limitations
 Trained on a 2-core CPU (the run spanned {wall_clock_hours} h, pauses included); see the
 figures above before relying on it.
@@ -241,6 +251,22 @@ def evaluation_section(report: dict | None, command: str) -> str:
         f"{m['empty_share']:.3f} | {lat['p50']:.0f} ms | {lat['p95']:.0f} ms |\n\n"
         f"Reproduce: `{command or 'snaptex eval --model model/bundled'}`\n"
     )
+
+
+def devset_section(reports: list[dict]) -> str:
+    """Tables from ``training.evaluate.pix2tex.compare``: every system on the same images in
+    one run, overall and per formula length."""
+    if not reports:
+        return ""
+    parts = ["## PDF snips and im2latex against pix2tex (each table one run)"]
+    for report in reports:
+        found = report.get("machine", {})
+        bf16 = "native bf16" if found.get("native_bf16") else "no native bf16"
+        parts.append(f"{report['images']} images of `{report['data']}`, "
+                     f"{report['threads']} threads each, {found.get('cpu', '?')} ({bf16}):\n\n"
+                     + report["scores_table"] + "\n\n"
+                     f"Reproduce: `{report['command']}`")
+    return "\n\n".join(parts) + "\n"
 
 
 def peer_section(report: dict | None) -> str:
@@ -319,7 +345,7 @@ def history_section(events: list[str], note: str | None) -> str:
 
 def write_model_card(out: Path, model, facts: dict, report: dict | None,
                      command: str, peer: dict | None, recipe=None,
-                     note: str | None = None) -> None:
+                     note: str | None = None, devsets: list[dict] | None = None) -> None:
     enc, dec = model.config.encoder, model.config.decoder
     history = history_section(facts.get("events", []), note)
     text = CARD.format(
@@ -333,7 +359,8 @@ def write_model_card(out: Path, model, facts: dict, report: dict | None,
         dec_heads=dec.decoder_attention_heads, vocab=dec.vocab_size,
         params=sum(p.numel() for p in model.parameters()) / 1e6,
         size_mb=folder_bytes(out) / 1e6, evaluation=evaluation_section(report, command),
-        peer=peer_section(peer), **facts,
+        peer=peer_section(peer), devset=devset_section(devsets or []),
+        weights_dtype=str(next(model.parameters()).dtype).removeprefix("torch."), **facts,
     )
     (out / "README.md").write_text(text, encoding="utf-8")
 
@@ -348,6 +375,11 @@ def main(argv: list[str] | None = None) -> int:
                         help="JSON written by `snaptex eval` on this checkpoint")
     parser.add_argument("--eval-command", default="", help="the command that wrote it")
     parser.add_argument("--peer-report", type=Path, help="JSON from training.evaluate.peer_compare")
+    parser.add_argument("--devset-report", type=Path, action="append", default=[],
+                        help="JSON from training.evaluate.pix2tex.compare (repeatable)")
+    parser.add_argument("--dtype", choices=("float32", "bfloat16"), default="float32",
+                        help="weights as shipped: bfloat16 halves the folder (CPUs without "
+                             "native bf16 upcast them to float32 on loading)")
     parser.add_argument("--history-note",
                         help="what the checkpoint cannot show, e.g. data added on resuming")
     parser.add_argument("--recipe", default="bundled",
@@ -361,15 +393,27 @@ def main(argv: list[str] | None = None) -> int:
 def export(args: argparse.Namespace) -> int:
     checkpoint = args.checkpoint or latest_checkpoint(args.run_dir)
     model, processor = load_checkpoint(checkpoint, args.run_dir)
+    model = model.to(getattr(torch, args.dtype))
     recipe = load_recipe(args.recipe)
     write_folder(model, processor, args.out, recipe.input_hints(), recipe.ctc_hint())
     facts = training_facts(checkpoint, args.run_dir)
     write_model_card(args.out, model, facts, _read_json(args.eval_report),
                      args.eval_command, _read_json(args.peer_report), recipe,
-                     args.history_note)
+                     args.history_note, [devset_table(_read_json(p)) for p in args.devset_report])
     print(f"exported {checkpoint} -> {args.out} ({folder_bytes(args.out) / 1e6:.1f} MB, "
           f"{facts['samples_seen']} samples seen) at {time.strftime('%H:%M UTC', time.gmtime())}")
     return 0
+
+
+def devset_table(report: dict) -> dict:
+    """A compare report with the card's table: overall, then per formula length."""
+    from training.evaluate.pix2tex.compare import overall_table, style_table
+
+    scores = report["scores"]
+    tables = [overall_table(scores["overall"])]
+    if "length" in scores.get("per_style", {}):
+        tables.append(style_table("length", scores["per_style"]["length"]))
+    return {**report, "scores_table": "\n\n".join(tables)}
 
 
 def _read_json(path: Path | None) -> dict | None:
