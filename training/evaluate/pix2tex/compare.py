@@ -430,22 +430,36 @@ def worker_command(args) -> list[str]:
             "--threads", str(args.threads), "--seed", str(args.seed)]
 
 
+def split_label(model: str | None) -> tuple[str | None, str | None]:
+    """``"old=model/bundled"`` -> ``("old", "model/bundled")``; a bare folder has no label."""
+    if model is None:
+        return None, None
+    label, sep, folder = model.partition("=")
+    if sep and label and "/" not in label:
+        return label, folder
+    return None, model
+
+
 def model_labels(models: list[str | None]) -> list[str | None]:
-    """Run names: the recognizer's own for one model; each folder's path for several
-    (two exports of one recipe share a name), numbered where a path repeats."""
+    """Run names: a ``LABEL=`` prefix; else the recognizer's own for one model and each
+    folder's path for several (two exports of one recipe share a name); numbered where
+    a name repeats."""
+    named = [split_label(m) for m in models]
     if len(models) == 1:
-        return [None]
+        return [named[0][0]]
     labels, seen = [], {}
-    for model in map(str, models):
-        seen[model] = seen.get(model, 0) + 1
-        labels.append(model if seen[model] == 1 else f"{model} #{seen[model]}")
+    for label, folder in named:
+        label = label or str(folder)
+        seen[label] = seen.get(label, 0) + 1
+        labels.append(label if seen[label] == 1 else f"{label} #{seen[label]}")
     return labels
 
 
 def run_snaptex_models(args, examples) -> list[dict]:
+    folders = [split_label(m)[1] for m in args.model]
     with no_network():
-        return [run_snaptex(model, examples, args.threads, label)
-                for model, label in zip(args.model, model_labels(args.model), strict=True)]
+        return [run_snaptex(folder, examples, args.threads, label)
+                for folder, label in zip(folders, model_labels(args.model), strict=True)]
 
 
 def compare(args) -> dict:
@@ -511,8 +525,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="only N images: a split's first N, a folder's N evenly spaced")
     parser.add_argument("--shuffle-seed", type=int, help="sample a dataset split at random")
     parser.add_argument("--model", nargs="+", default=[None], metavar="FOLDER",
-                        help="SnapTeX model folder(s) (default: the bundled model); several "
-                             "are read one after another in the same run (old against new)")
+                        help="SnapTeX model folder(s), each optionally LABEL=FOLDER (default: "
+                             "the bundled model); several are read one after another in the "
+                             "same run (old against new)")
     parser.add_argument("--no-pix2tex", action="store_true",
                         help="SnapTeX model(s) only: no pix2tex venv, a quick dev-set score")
     parser.add_argument("--threads", type=int, default=2, help="CPU threads for each system")
