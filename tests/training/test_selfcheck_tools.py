@@ -91,3 +91,21 @@ def test_match_lengths_follows_the_shares(lengths, shares, count, expected):
 def test_length_shares_count_non_space_characters():
     shares = devset.length_shares(["a b c", "x" * 30, "y" * 500])
     assert shares[0] == shares[1] == shares[-1] == pytest.approx(1 / 3)
+
+
+def test_feature_caches_are_per_model_weights(tmp_path):
+    one, two, same = (tmp_path / n for n in ("one", "two", "same"))
+    for folder, payload in ((one, b"a" * 10), (two, b"b" * 10), (same, b"a" * 10)):
+        folder.mkdir()
+        (folder / "model.safetensors").write_bytes(payload)
+    assert calibrate.model_fingerprint(str(one)) == calibrate.model_fingerprint(str(same))
+    assert calibrate.model_fingerprint(str(one)) != calibrate.model_fingerprint(str(two))
+    assert len(calibrate.model_fingerprint("some/hub-id")) == 12
+
+
+def test_calibrate_names_a_missing_dev_set(tmp_path, capsys):
+    real = tmp_path / "real"
+    real.mkdir()
+    (real / "devset.jsonl").write_text("")
+    assert calibrate.main(["--devset", str(real), str(tmp_path / "gone")]) == 2
+    assert "no dev set at" in capsys.readouterr().err

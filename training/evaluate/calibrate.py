@@ -26,7 +26,7 @@ from pathlib import Path
 
 logger = logging.getLogger(__name__)
 
-FEATURES_FILE = "selfcheck-features.jsonl"
+FEATURES_FILE = "selfcheck-features-{model}.jsonl"  # one cache per model's weights
 # Signals the calibration reads; "rt_" ones come from the render round trip.
 MODEL_FEATURES = ("logp_mean", "logp_min", "n_tokens_log", "beam_gap", "beam_agree",
                   "beam2_distance", "ctc_distance", "ctc_per_token")
@@ -44,8 +44,24 @@ def is_right(prediction: str, reference: str) -> bool:
     return prediction_tokens(prediction) == reference_tokens(reference)
 
 
+def model_fingerprint(model: str) -> str:
+    """12 hex digits naming a model folder's weights (size, first and last MiB of each
+    safetensors file): a retrained model never reads another's cached features."""
+    digest = hashlib.sha256()
+    files = sorted(Path(model).glob("*.safetensors")) if Path(model).is_dir() else []
+    if not files:
+        digest.update(str(model).encode())
+    for path in files:
+        size = path.stat().st_size
+        with path.open("rb") as handle:
+            head = handle.read(1 << 20)
+            handle.seek(max(0, size - (1 << 20)))
+            digest.update(f"{path.name}:{size}".encode() + head + handle.read())
+    return digest.hexdigest()[:12]
+
+
 def extract(model: str, devset: Path, threads: int, limit: int | None) -> list[dict]:
-    """Run the model once per snip; append each snip's record to the cache."""
+    """Run the model once per snip; append each snip's record to the model's cache."""
     from model.images import open_image_file
     from model.loading import load_recognizer
     from model.options import InferenceOptions
@@ -53,7 +69,7 @@ def extract(model: str, devset: Path, threads: int, limit: int | None) -> list[d
     from training.data.devset import read_devset
 
     snips = read_devset(devset)[:limit]
-    cache = devset / FEATURES_FILE
+    cache = devset / FEATURES_FILE.format(model=model_fingerprint(model))
     done = {json.loads(line)["file"] for line in cache.open()} if cache.exists() else set()
     todo = [s for s in snips if s["file"] not in done]
     if todo:
@@ -87,7 +103,7 @@ def extract(model: str, devset: Path, threads: int, limit: int | None) -> list[d
                     logger.info("%d/%d snips read", count, len(todo))
     lines = cache.read_text(encoding="utf-8").splitlines()
     wanted = {s["file"] for s in snips}
-    return [r for r in map(json.loads, lines) if r["file"] in wanted]
+    return [{**r, "devset": str(devset)} for r in map(json.loads, lines) if r["file"] in wanted]
 
 
 def fold_of(record: dict) -> int:
@@ -205,7 +221,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m training.evaluate.calibrate",
                                      description="Fit and measure the self-check.")
     parser.add_argument("--model", default="model/bundled")
-    parser.add_argument("--devset", type=Path, required=True)
+    parser.add_argument("--devset", type=Path, nargs="+", required=True,
+                        help="dev-set folder(s) (python -m training.data.devset); several "
+                             "are pooled")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--limit", type=int, default=None)
     parser.add_argument("--l2", type=float, default=10.0)
@@ -218,13 +236,14 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
-    if not (args.devset / "devset.jsonl").exists():
-        print(f"no dev set at {args.devset}: run python -m training.data.devset first",
+    missing = [d for d in args.devset if not (d / "devset.jsonl").exists()]
+    if missing:
+        print(f"no dev set at {missing[0]}: run python -m training.data.devset first",
               file=sys.stderr)
         return 2
     from model.selfcheck import HINT_KEY, calibrate
 
-    records = extract(args.model, args.devset, args.threads, args.limit)
+    records = [r for d in args.devset for r in extract(args.model, d, args.threads, args.limit)]
     fit_rows = [r for r in records if fold_of(r) == 0]
     test_rows = [r for r in records if fold_of(r) == 1]
     report = {"snips": len(records), "fit": len(fit_rows), "held_out": len(test_rows),
@@ -261,7 +280,8 @@ def main(argv: list[str] | None = None) -> int:
             fitted.features, fitted.mean, fitted.scale, fitted.coef, fitted.intercept,
             fitted.threshold,
             notes={"devset": "python -m training.data.devset (PDF snips, held-out formulas)",
-                   "snips": len(records), "target_catch": TARGET_CATCH,
+                   "snips": len(records), "devsets": len(args.devset),
+                   "target_catch": TARGET_CATCH,
                    "variant": chosen, "l2": args.l2,
                    "held_out_auroc": round(held_out["auroc"], 4),
                    "held_out_catch_rate": round(held_out["catch_rate"], 4),
