@@ -179,6 +179,9 @@ pre-LayerNorm **MBart** decoder
 It emits canonical, paste-ready LaTeX (`model.postprocess.clean_latex` form, e.g.
 `\\frac{{a}}{{b}}`); inputs are expected to go through `model.preprocess.prepare` first
 (`snaptex.json` says so; the app does it).
+The self-check's calibration (`snaptex.json`, `self_check`) is fitted for each export
+on PDF-snip dev sets: `python -m training.evaluate.calibrate --model model/bundled
+--devset DIR [DIR ...] --write` (see `docs/self-check.md`).
 
 ## Training data
 - im2latex-100k (`../shared/data/im2latex-100k`): `train` (3,000) and `validation`
