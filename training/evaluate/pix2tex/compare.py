@@ -298,14 +298,15 @@ def run_pix2tex(worker: Pix2TexProcess, examples, glyph_px: float | None, name: 
             "errors": errors, "load_s": worker.load_s}
 
 
-def run_snaptex(model: str | None, examples, threads: int, label: str | None = None) -> dict:
+def run_snaptex(model: str | None, examples, threads: int, label: str | None = None,
+                dtype: str = "auto") -> dict:
     import torch
     from PIL import Image
 
     from model.loading import load_recognizer
 
     torch.set_num_threads(threads)
-    recognizer = load_recognizer(model, device="cpu", threads=threads)
+    recognizer = load_recognizer(model, device="cpu", dtype=dtype, threads=threads)
 
     def read(path: Path) -> str:
         with Image.open(path) as raw:
@@ -458,7 +459,7 @@ def model_labels(models: list[str | None]) -> list[str | None]:
 def run_snaptex_models(args, examples) -> list[dict]:
     folders = [split_label(m)[1] for m in args.model]
     with no_network():
-        return [run_snaptex(folder, examples, args.threads, label)
+        return [run_snaptex(folder, examples, args.threads, label, args.dtype)
                 for folder, label in zip(folders, model_labels(args.model), strict=True)]
 
 
@@ -528,6 +529,8 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
                         help="SnapTeX model folder(s), each optionally LABEL=FOLDER (default: "
                              "the bundled model); several are read one after another in the "
                              "same run (old against new)")
+    parser.add_argument("--dtype", default="auto", choices=("auto", "float32", "bfloat16"),
+                        help="SnapTeX's dtype (auto: bf16 where the CPU has it natively)")
     parser.add_argument("--no-pix2tex", action="store_true",
                         help="SnapTeX model(s) only: no pix2tex venv, a quick dev-set score")
     parser.add_argument("--threads", type=int, default=2, help="CPU threads for each system")
