@@ -300,7 +300,8 @@ def test_two_models_without_pix2tex_read_the_same_images_in_one_run(tmp_path, ca
     ("models", "labels"),
     [([None], [None]), (["a"], [None]), (["a", "b"], ["a", "b"]),
      (["a", "a", "b"], ["a", "a #2", "b"]), (["old=x/y", "new=x/z"], ["old", "new"]),
-     (["old=x/y"], ["old"]), (["runs/a=b", "c"], ["runs/a=b", "c"])],  # a folder with "=" in its path
+     (["old=x/y"], ["old"]),
+     (["runs/a=b", "c"], ["runs/a=b", "c"])],  # a folder with "=" in its path
 )
 def test_model_labels_are_unique(models, labels):
     assert pc.model_labels(models) == labels

@@ -67,8 +67,10 @@ def training_facts(checkpoint: Path, run_dir: Path) -> dict:
     steps = state.get("global_step", 0)
     losses = [e["loss"] for e in state.get("log_history", []) if "loss" in e]
     batch = (state.get("train_batch_size") or 0) * launch_factor(run_dir)
-    init = run_dir / "init" / "config.json"
-    span_h = (checkpoint.stat().st_mtime - init.stat().st_mtime) / 3600 if init.exists() else None
+    # The run began when its init folder (from-scratch builds) or launch.json was written.
+    starts = [run_dir / "init" / "config.json", run_dir / "launch.json"]
+    start = next((path for path in starts if path.exists()), None)
+    span_h = (checkpoint.stat().st_mtime - start.stat().st_mtime) / 3600 if start else None
     return {
         "checkpoint": checkpoint.name,
         "steps": steps,
@@ -261,7 +263,7 @@ def devset_section(reports: list[dict]) -> str:
     one run, overall and per formula length."""
     if not reports:
         return ""
-    parts = ["## PDF snips and im2latex against pix2tex (each table one run)"]
+    parts = ["## PDF-snip dev sets, against the previous release and pix2tex (each table one run)"]
     for report in reports:
         found = report.get("machine", {})
         bf16 = "native bf16" if found.get("native_bf16") else "no native bf16"

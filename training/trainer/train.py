@@ -316,7 +316,10 @@ def write_launch(output_dir: Path, training_args) -> None:
     launch = {"world_size": training_args.world_size,
               "per_device_train_batch_size": training_args.per_device_train_batch_size,
               "gradient_accumulation_steps": training_args.gradient_accumulation_steps}
-    (output_dir / "launch.json").write_text(json.dumps(launch, indent=2))
+    path, text = output_dir / "launch.json", json.dumps(launch, indent=2)
+    # Left untouched on a resume with the same launch: its time is when the run began.
+    if not path.exists() or path.read_text() != text:
+        path.write_text(text)
 
 
 def push_to_hub(output_dir: Path, repo_id: str) -> None:
