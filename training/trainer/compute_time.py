@@ -43,7 +43,7 @@ class ComputeTimeCallback(TrainerCallback, ExportableState):
         return self.seconds + running
 
     def state(self) -> dict:
-        return {"args": {}, "attributes": {"seconds": round(self.total(), 1),
+        return {"args": {}, "attributes": {"seconds": round(self.total(), 3),
                                            "since_step": self.since_step}}
 
 
