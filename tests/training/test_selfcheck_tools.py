@@ -109,3 +109,16 @@ def test_calibrate_names_a_missing_dev_set(tmp_path, capsys):
     (real / "devset.jsonl").write_text("")
     assert calibrate.main(["--devset", str(real), str(tmp_path / "gone")]) == 2
     assert "no dev set at" in capsys.readouterr().err
+
+
+def test_a_lengths_like_split_without_formulas_is_a_clear_error(tmp_path, capsys):
+    formulas = tmp_path / "formulas"
+    for source in devset.SOURCES:
+        (formulas / source).mkdir(parents=True)
+        (formulas / source / "formulas.txt").write_text("x+y=z\n")
+    empty = tmp_path / "split"
+    empty.mkdir()
+    code = devset.main(["--out", str(tmp_path / "out"), "--n", "2", "--formulas", str(formulas),
+                        "--im2latex", str(tmp_path / "none"), "--lengths-like", str(empty)])
+    assert code == 2
+    assert "no formulas in" in capsys.readouterr().err

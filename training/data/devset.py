@@ -39,6 +39,7 @@ from training.render.formulas import (
     is_validation,
     read_excluded_keys,
     read_formulas,
+    read_texts,
 )
 from training.render.latex import (
     is_display_environment,
@@ -216,7 +217,10 @@ def build(out: Path, count: int, seed: int, formulas_dir: Path, im2latex_dir: Pa
                              max_chars=MAX_CHARS if lengths_like is None else LONG_MAX_CHARS)
     if lengths_like is not None:
         # Drawn with room for formulas LaTeX refuses, so the set still reaches ``count``.
-        pool = match_lengths(pool, length_shares(read_texts(lengths_like)), count * 11 // 10)
+        texts = read_texts(lengths_like)
+        if not texts:
+            raise FileNotFoundError(f"no formulas in {lengths_like}")
+        pool = match_lengths(pool, length_shares(texts), count * 11 // 10)
     (out / "images").mkdir(parents=True, exist_ok=True)
     records, cursor = [], 0
     while len(records) < count and cursor < len(pool):
@@ -243,16 +247,6 @@ def build(out: Path, count: int, seed: int, formulas_dir: Path, im2latex_dir: Pa
     return len(records)
 
 
-def read_texts(split: Path) -> list[str]:
-    """The ``text`` column of every parquet file in ``split`` (a folder or one file)."""
-    import pyarrow.parquet as pq
-
-    files = sorted(split.glob("*.parquet")) if split.is_dir() else [split]
-    if not files:
-        raise FileNotFoundError(f"no parquet files in {split}")
-    return [t for f in files for t in pq.read_table(f, columns=["text"]).column("text").to_pylist()]
-
-
 def read_devset(folder: Path) -> list[dict]:
     lines = (folder / "devset.jsonl").read_text(encoding="utf-8").splitlines()
     return [json.loads(line) for line in lines if line.strip()]
@@ -275,7 +269,12 @@ def main(argv: list[str] | None = None) -> int:
     if args.n <= 0:
         print("--n must be positive", file=sys.stderr)
         return 2
-    made = build(args.out, args.n, args.seed, args.formulas, args.im2latex, args.lengths_like)
+    try:
+        made = build(args.out, args.n, args.seed, args.formulas, args.im2latex,
+                     args.lengths_like)
+    except FileNotFoundError as exc:  # --lengths-like or a formula list that is not there
+        print(f"devset: {exc}", file=sys.stderr)
+        return 2
     print(json.dumps({"out": str(args.out), "snips": made}))
     return 0 if made else 1
 

@@ -103,7 +103,7 @@ def extract(model: str, devset: Path, threads: int, limit: int | None) -> list[d
                     logger.info("%d/%d snips read", count, len(todo))
     lines = cache.read_text(encoding="utf-8").splitlines()
     wanted = {s["file"] for s in snips}
-    return [{**r, "devset": str(devset)} for r in map(json.loads, lines) if r["file"] in wanted]
+    return [r for r in map(json.loads, lines) if r["file"] in wanted]
 
 
 def fold_of(record: dict) -> int:

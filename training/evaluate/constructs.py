@@ -68,7 +68,7 @@ def constructs(text: str) -> list[str]:
 
 def by_construct(report: dict) -> dict[str, dict[str, dict]]:
     """{construct: {system: scores}} over a compare report's examples."""
-    from training.evaluate.pix2tex.compare import scored
+    from training.evaluate.metrics import score_texts
 
     systems = list(report["scores"]["overall"])
     groups: dict[str, list[dict]] = {}
@@ -77,8 +77,8 @@ def by_construct(report: dict) -> dict[str, dict[str, dict]]:
             groups.setdefault(tag, []).append(example)
     order = [*CONSTRUCTS, "plain"]
     return {
-        tag: {name: scored([e[name] for e in groups[tag]], [e["text"] for e in groups[tag]],
-                           [0.0] * len(groups[tag])) for name in systems}
+        tag: {name: score_texts([e[name] for e in groups[tag]],
+                                [e["text"] for e in groups[tag]]).to_dict() for name in systems}
         for tag in order if tag in groups
     }
 

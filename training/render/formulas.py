@@ -70,21 +70,25 @@ def read_formulas(path: Path) -> list[str]:
     return [line.strip() for line in lines if line.strip()]
 
 
+def read_texts(path: Path) -> list[str]:
+    """The formulas of a split: the ``text`` column of its parquet files (a folder, searched
+    recursively, or one file), or the lines of a text file."""
+    files = sorted(path.rglob("*.parquet")) if path.is_dir() else [path]
+    texts: list[str] = []
+    for file in files:
+        if file.suffix == ".parquet":
+            import pyarrow.parquet as pq  # the [train] extra (with datasets)
+
+            texts += pq.read_table(file, columns=["text"]).column("text").to_pylist()
+        else:
+            texts += read_formulas(file)
+    return texts
+
+
 def read_excluded_keys(paths: list[Path]) -> set[str]:
     """Formula keys of an evaluation split (parquet files/folders with a `text` column,
     or text files) that must never appear in training images."""
-    keys: set[str] = set()
-    for path in paths:
-        files = sorted(path.rglob("*.parquet")) if path.is_dir() else [path]
-        for file in files:
-            if file.suffix == ".parquet":
-                import pyarrow.parquet as pq  # the [train] extra (with datasets)
-
-                texts = pq.read_table(file, columns=["text"]).column("text").to_pylist()
-            else:
-                texts = read_formulas(file)
-            keys.update(formula_key(text) for text in texts if text)
-    return keys
+    return {formula_key(text) for path in paths for text in read_texts(path) if text}
 
 
 def skip_reason(formula: str, min_chars: int, max_chars: int) -> str | None:

@@ -83,7 +83,9 @@ def dpi_band(dpi) -> str:
 
 def length_band(text: str) -> str:
     """'40-84' for a formula of 60 non-space characters; '170+' past the last edge."""
-    length = len("".join(text.split()))
+    from training.render.formulas import formula_key
+
+    length = len(formula_key(text))
     for low, high in itertools.pairwise(LENGTH_BAND_EDGES):
         if length < high:
             return f"{low}-{high - 1}"
