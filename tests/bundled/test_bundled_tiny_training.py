@@ -293,7 +293,7 @@ def test_polish_stage_continues_an_exported_folder(tiny_run, tmp_path):
 
 @pytest.mark.parametrize(("name", "words"), [
     ("bundled", ["rebuilds from scratch", "--recipe bundled", "--run-dir runs/bundled\n"]),
-    ("bundled-polish", ["second stage that continues the model in `model/bundled`",
+    ("bundled-polish", ["later stage that continues the model in `model/bundled`",
                         "this stage only", "--recipe bundled-polish",
                         "--run-dir runs/bundled-polish"]),
 ])

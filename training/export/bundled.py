@@ -188,9 +188,11 @@ on PDF-snip dev sets: `python -m training.evaluate.calibrate --model model/bundl
 ## Training data
 - im2latex-100k (`../shared/data/im2latex-100k`): `train` (3,000) and `validation`
   (8,475) splits; `test` is kept for evaluation only. Research data, no licence stated.
-- Images rendered by the project with real LaTeX (`snaptex render`, {rendered})
-  from `../shared/data/formulas` (Stacks project GFDL, MATH MIT, Wikipedia/pix2tex,
-  im2latex), several fonts, sizes, DPIs and themes. Mixed {mix} by weight.
+- Images typeset by the project with real LaTeX ({rendered}; `snaptex render` or
+  `python -m training.data.pdf_snips`) from `../shared/data/formulas` (Stacks project
+  GFDL, MATH MIT, Wikipedia/pix2tex, im2latex), several fonts, sizes, DPIs and themes,
+  never a formula of the im2latex test split or of the PDF-snip dev sets. Mixed {mix}
+  by weight.
 {schedule}
 
 ## Recipe and training
@@ -334,10 +336,10 @@ def recipe_text(recipe) -> str:
     if recipe is None or not recipe.model:
         return (f"Recipe: `training/recipes/{name}.json` (rebuilds from scratch on CPU):\n\n"
                 f"{train}\n{export}\n")
-    return (f"Recipe: `training/recipes/{name}.json`, a second stage that continues the "
+    return (f"Recipe: `training/recipes/{name}.json`, a later stage that continues the "
             f"model in `{recipe.model}` (the first stage, `training/recipes/bundled.json`, "
-            "built it from scratch; see the history below). The table counts this stage "
-            f"only.\n\n{train}\n{export}\n")
+            "built the line from scratch; the stages between are in the history below). "
+            f"The table counts this stage only.\n\n{train}\n{export}\n")
 
 
 def history_section(events: list[str], note: str | None) -> str:
