@@ -26,6 +26,9 @@ import sys
 from multiprocessing import Pool
 from pathlib import Path
 
+import pyarrow as pa
+import pyarrow.parquet as pq
+
 from training.data.devset import (
     DPI_RANGE,
     FONTS,
@@ -47,7 +50,14 @@ from training.render.formulas import (
     read_texts,
 )
 from training.render.latex import precheck
-from training.render.style import ItemStyle, finish_image, png_bytes, sample_margins, sample_theme
+from training.render.style import (
+    BatchStyle,
+    ItemStyle,
+    finish_image,
+    png_bytes,
+    sample_margins,
+    sample_theme,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -93,11 +103,6 @@ def _item_style(rng: random.Random, dpi: int) -> ItemStyle:
 
 def render_shard(task: tuple[int, list[tuple[str, str]], int, str]) -> int:
     """Render one shard's formulas and write its parquet file; returns rows written."""
-    import pyarrow as pa  # the [train] extra
-    import pyarrow.parquet as pq
-
-    from training.render.style import BatchStyle
-
     number, items, seed, out = task
     rng = random.Random(f"pdf-snips-style:{seed}:{number}")
     rows: dict[str, list] = {"image": [], "text": []}
