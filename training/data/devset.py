@@ -82,27 +82,35 @@ class Snip:
     theme: str
 
 
-def held_out_formulas(formulas_dir: Path, im2latex_dir: Path, seed: int,
-                      max_chars: int = MAX_CHARS) -> list[tuple[str, str]]:
-    """(source, formula) pairs in the validation hash split, not im2latex formulas,
-    of display length, shuffled by ``seed``."""
-    excluded = read_excluded_keys([im2latex_dir]) if im2latex_dir.exists() else set()
+def split_formulas(formulas_dir: Path, sources: tuple[str, ...], excluded: set[str], *,
+                   validation: bool, max_chars: int, order: str) -> list[tuple[str, str]]:
+    """(source, formula) pairs of one side of the renderer's hash split (``validation``),
+    not in ``excluded``, of display length, each formula once, shuffled by ``order``."""
     pairs, seen = [], set()
-    for source in SOURCES:
+    for source in sources:
         for formula in read_formulas(formulas_dir / source / FORMULA_FILE):
             key = formula_key(formula)
             if (
                 key in seen
                 or key in excluded
                 or not MIN_CHARS <= len(key) <= max_chars
-                or not is_validation(formula, VALIDATION_FRACTION)
+                or is_validation(formula, VALIDATION_FRACTION) != validation
                 or precheck(formula)
             ):
                 continue
             seen.add(key)
             pairs.append((source, formula))
-    random.Random(f"devset:{seed}").shuffle(pairs)
+    random.Random(order).shuffle(pairs)
     return pairs
+
+
+def held_out_formulas(formulas_dir: Path, im2latex_dir: Path, seed: int,
+                      max_chars: int = MAX_CHARS) -> list[tuple[str, str]]:
+    """(source, formula) pairs in the validation hash split, not im2latex formulas,
+    of display length, shuffled by ``seed``."""
+    excluded = read_excluded_keys([im2latex_dir]) if im2latex_dir.exists() else set()
+    return split_formulas(formulas_dir, SOURCES, excluded, validation=True,
+                          max_chars=max_chars, order=f"devset:{seed}")
 
 
 LENGTH_EDGES = (20, 40, 60, 85, 125, 170, 250)  # non-space characters; bins between
@@ -206,7 +214,8 @@ def render_group(
     return images
 
 
-def _theme_name(rng: random.Random) -> str:
+def theme_name(rng: random.Random) -> str:
+    """A viewer theme drawn with the dev set's shares."""
     names = list(THEME_SHARES)
     return rng.choices(names, weights=[THEME_SHARES[n] for n in names])[0]
 
@@ -235,7 +244,7 @@ def build(out: Path, count: int, seed: int, formulas_dir: Path, im2latex_dir: Pa
         ):
             if grey is None or len(records) >= count:
                 continue
-            theme = sample_theme(rng, _theme_name(rng))
+            theme = sample_theme(rng, theme_name(rng))
             style = ItemStyle("normalsize", True, theme, sample_margins(rng, dpi), 0.0, 0)
             name = f"images/{len(records):05d}.png"
             finish_image(grey, style).save(out / name)

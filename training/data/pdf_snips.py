@@ -33,23 +33,14 @@ from training.data.devset import (
     DPI_RANGE,
     FONTS,
     LONG_MAX_CHARS,
-    MIN_CHARS,
     SHARED,
-    THEME_SHARES,
-    VALIDATION_FRACTION,
     length_shares,
     match_lengths,
     render_group,
+    split_formulas,
+    theme_name,
 )
-from training.render.formulas import (
-    FORMULA_FILE,
-    formula_key,
-    is_validation,
-    read_excluded_keys,
-    read_formulas,
-    read_texts,
-)
-from training.render.latex import precheck
+from training.render.formulas import read_excluded_keys, read_texts
 from training.render.style import (
     BatchStyle,
     ItemStyle,
@@ -73,29 +64,12 @@ SETTINGS_FILE = "pdf_snips.json"
 def training_formulas(formulas_dir: Path, excluded: set[str], seed: int) -> list[tuple[str, str]]:
     """(source, formula) pairs of the renderer's train hash split, not in ``excluded``,
     of display length, each formula once, shuffled by ``seed``."""
-    pairs, seen = [], set(excluded)
-    for source in SOURCES:
-        path = formulas_dir / source / FORMULA_FILE
-        if not path.exists():
-            continue
-        for formula in read_formulas(path):
-            key = formula_key(formula)
-            if (
-                key in seen
-                or not MIN_CHARS <= len(key) <= LONG_MAX_CHARS
-                or is_validation(formula, VALIDATION_FRACTION)
-                or precheck(formula)
-            ):
-                continue
-            seen.add(key)
-            pairs.append((source, formula))
-    random.Random(f"pdf-snips:{seed}").shuffle(pairs)
-    return pairs
+    return split_formulas(formulas_dir, SOURCES, excluded, validation=False,
+                          max_chars=LONG_MAX_CHARS, order=f"pdf-snips:{seed}")
 
 
 def _item_style(rng: random.Random, dpi: int) -> ItemStyle:
-    names = list(THEME_SHARES)
-    theme = sample_theme(rng, rng.choices(names, weights=[THEME_SHARES[n] for n in names])[0])
+    theme = sample_theme(rng, theme_name(rng))
     blur = rng.uniform(0.3, 0.8) if rng.random() < BLUR_PROBABILITY else 0.0
     jpeg = rng.randint(60, 92) if rng.random() < JPEG_PROBABILITY else 0
     return ItemStyle("normalsize", True, theme, sample_margins(rng, dpi), blur, jpeg)
