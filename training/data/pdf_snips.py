@@ -26,9 +26,6 @@ import sys
 from multiprocessing import Pool
 from pathlib import Path
 
-import pyarrow as pa
-import pyarrow.parquet as pq
-
 from training.data.devset import (
     DPI_RANGE,
     FONTS,
@@ -41,6 +38,7 @@ from training.data.devset import (
     theme_name,
 )
 from training.render.formulas import read_excluded_keys, read_texts
+from training.render.shards import write_shard
 from training.render.style import (
     BatchStyle,
     ItemStyle,
@@ -75,6 +73,10 @@ def _item_style(rng: random.Random, dpi: int) -> ItemStyle:
     return ItemStyle("normalsize", True, theme, sample_margins(rng, dpi), blur, jpeg)
 
 
+def shard_path(out: str | Path, number: int) -> Path:
+    return Path(out) / "train" / f"{number:05d}.parquet"
+
+
 def render_shard(task: tuple[int, list[tuple[str, str]], int, str]) -> int:
     """Render one shard's formulas and write its parquet file; returns rows written."""
     number, items, seed, out = task
@@ -90,10 +92,8 @@ def render_shard(task: tuple[int, list[tuple[str, str]], int, str]) -> int:
             image = finish_image(grey, _item_style(rng, dpi))
             rows["image"].append({"bytes": png_bytes(image), "path": None})
             rows["text"].append(formula)
-    path = Path(out) / "train" / f"{number:05d}.parquet"
-    partial = path.with_suffix(".partial")
-    pq.write_table(pa.table(rows), partial)
-    partial.rename(path)  # a shard is there whole or not at all, so a rerun can trust it
+    path = shard_path(out, number)
+    write_shard(rows, path)  # atomic: a shard is there whole or not at all, so a rerun trusts it
     logger.info("%s: %d images", path.name, len(rows["text"]))
     return len(rows["text"])
 
@@ -160,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
     except FileNotFoundError as exc:
         print(f"pdf_snips: {exc}", file=sys.stderr)
         return 2
-    todo = [t for t in tasks if not (args.out / "train" / f"{t[0]:05d}.parquet").exists()]
+    todo = [task for task in tasks if not shard_path(args.out, task[0]).exists()]
     logger.info("%d shards planned, %d to render", len(tasks), len(todo))
     if args.workers == 1:
         written = sum(map(render_shard, todo))
