@@ -13,6 +13,9 @@ What matters on a laptop CPU, measured with ``python -m bench.t5gemma2_shapes``:
   ~2x *slower* per token than the dynamic cache; compile (static cache, inductor) took
   ~8 minutes on the first generate, hit dynamo's recompile limit (one recompile per
   step) and then decoded only ~10-20% faster. Both stay off by default.
+* The bundled model's decoder keeps transformers' SDPA attention: eager attention read the
+  same 100 length-matched PDF snips alike but slower on 2 idle cores (p50 0.56 s against
+  0.47 s; it only looked faster on one thread of a busy machine).
 * HF ``generate`` already runs the encoder once per image and expands its output across
   beams for encoder-decoder models (checked by tests/speed), so nothing to do there.
 
