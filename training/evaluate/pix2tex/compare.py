@@ -245,18 +245,27 @@ class Pix2TexProcess:
         self._log.close()
 
 
-def thread_limits(threads: int) -> dict:
-    """Thread settings both systems run under. Waiting OpenMP threads sleep instead of
-    spinning: on a shared CPU a spinning thread burns the time the other one needs."""
+def thread_limits(threads: int, passive_wait: bool = False) -> dict:
+    """Thread settings both systems run under.
+
+    By default OpenMP waits as it does for users (a short spin, then sleep): neither the
+    app nor pix2tex sets a wait policy. ``passive_wait`` makes waiting threads sleep at
+    once (``OMP_WAIT_POLICY=PASSIVE``), for a CPU busy with other work, where a spinning
+    thread burns the time the other one needs; it also wakes a thread for each of the
+    thousands of small ops of a decoder step, which doubled SnapTeX's time per image on
+    2 idle cores (0.45 s against 0.23 s p50), so its figures only compare within a run.
+    """
     limits = {name: str(threads)
               for name in ("OMP_NUM_THREADS", "MKL_NUM_THREADS", "OPENBLAS_NUM_THREADS")}
-    return {**limits, "OMP_WAIT_POLICY": "PASSIVE"}
+    return {**limits, "OMP_WAIT_POLICY": "PASSIVE"} if passive_wait else limits
 
 
-def thread_env(threads: int) -> dict:
+def thread_env(threads: int, passive_wait: bool = False) -> dict:
     """The environment of a child limited to ``threads`` CPU threads and no hub."""
     env = dict(os.environ)
-    env.update(thread_limits(threads))
+    if not passive_wait:
+        env.pop("OMP_WAIT_POLICY", None)
+    env.update(thread_limits(threads, passive_wait))
     env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", NO_ALBUMENTATIONS_UPDATE="1",
                PYTHONNOUSERSITE="1")
     env.pop("PYTHONPATH", None)  # nothing of SnapTeX's on pix2tex's path
@@ -473,7 +482,8 @@ def compare(args) -> dict:
             runs, worker = run_snaptex_models(args, examples), None
         else:
             # pix2tex starts first: a missing or broken set-up fails before SnapTeX's run.
-            worker = Pix2TexProcess(worker_command(args), env=thread_env(args.threads),
+            worker = Pix2TexProcess(worker_command(args),
+                                    env=thread_env(args.threads, args.passive_wait),
                                     timeout_s=args.answer_timeout,
                                     log_path=args.out.with_suffix(".pix2tex.log"))
             try:
@@ -487,6 +497,7 @@ def compare(args) -> dict:
     return {
         "command": "python -m training.evaluate.pix2tex.compare " + " ".join(args.argv),
         "data": str(args.data), "images": len(examples), "threads": args.threads,
+        "omp_wait_policy": "passive" if args.passive_wait else "default",
         "machine": machine(), "snaptex_dtype": runs[0]["dtype"], "glyph_px": args.glyph_px,
         "pix2tex_versions": worker.versions if worker else None,
         "load_s": {r["name"]: r["load_s"] for r in runs},
@@ -504,7 +515,8 @@ def sweep(args) -> dict:
     """pix2tex alone at several glyph heights: which training size fits (calibration)."""
     with tempfile.TemporaryDirectory(prefix="snaptex-pix2tex-") as tmp:
         examples = load_examples(args, Path(tmp))
-        worker = Pix2TexProcess(worker_command(args), env=thread_env(args.threads),
+        worker = Pix2TexProcess(worker_command(args),
+                                env=thread_env(args.threads, args.passive_wait),
                                 timeout_s=args.answer_timeout,
                                 log_path=args.out.with_suffix(".pix2tex.log"))
         try:
@@ -536,6 +548,9 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     parser.add_argument("--no-pix2tex", action="store_true",
                         help="SnapTeX model(s) only: no pix2tex venv, a quick dev-set score")
     parser.add_argument("--threads", type=int, default=2, help="CPU threads for each system")
+    parser.add_argument("--passive-wait", action="store_true",
+                        help="OMP_WAIT_POLICY=PASSIVE for both systems: for a CPU busy with "
+                             "other work (slower; compare only within one run)")
     parser.add_argument("--glyph-px", type=float, default=DEFAULT_GLYPH_PX,
                         help=f"glyph height pix2tex's input is scaled to (default "
                              f"{DEFAULT_GLYPH_PX:g})")
@@ -562,15 +577,19 @@ def main(argv: list[str] | None = None) -> int:
     from training.evaluate.pix2tex.venv import SetupError
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    os.environ.update(thread_limits(args.threads))  # before torch loads its OpenMP here
+    if not args.passive_wait:
+        os.environ.pop("OMP_WAIT_POLICY", None)
+    # Before torch loads its OpenMP here.
+    os.environ.update(thread_limits(args.threads, args.passive_wait))
     try:
         document = sweep(args) if args.sweep else compare(args)
     except (CompareError, SetupError) as exc:
         print(f"pix2tex_compare: {exc}", file=sys.stderr)
         return 1
     args.out.write_text(json.dumps(document, indent=1, ensure_ascii=False))
-    print(f"{document['images']} images from {args.data}, {args.threads} threads each, "
-          f"network blocked")
+    waiting = "passive" if args.passive_wait else "OpenMP's default"
+    print(f"{document['images']} images from {args.data}, {args.threads} threads each "
+          f"({waiting} wait policy), network blocked")
     if "machine" in document:
         found = document["machine"]
         print(f"CPU {found['cpu']} ({found['cores']} cores, native bf16: "
