@@ -9,7 +9,7 @@ import pytest
 import torch
 from ctc_reference import ctc_log_likelihood
 
-from model.ctc_prefix import NO_SYMBOL, Hypotheses, PrefixScorer, extend
+from model.ctc_prefix import NO_SYMBOL, Hypotheses, PrefixScorer, extend, inked_frames
 
 BLANK = 0
 
@@ -168,3 +168,36 @@ def test_rows_the_last_step_did_not_offer_are_ruled_out():
     scorer(torch.tensor([[1]]), attention)
     unknown = scorer(torch.tensor([[1, 5]]), torch.zeros(1, 6))[0]  # 5 was not offered
     assert not torch.isfinite(unknown).any()
+
+
+def padded(frames, blank_prob, before: int, after: int):
+    """``frames`` with ``before``/``after`` frames of blank probability ``blank_prob``."""
+    vocab = frames.shape[-1]
+    rest = math.log((1 - blank_prob) / (vocab - 1))
+    pad = torch.full((1, vocab), rest, dtype=frames.dtype)
+    pad[0, BLANK] = math.log(blank_prob)
+    return torch.cat([pad.expand(before, -1), frames, pad.expand(after, -1)])
+
+
+@pytest.mark.parametrize(("blank_prob", "before", "after", "kept"), [
+    (1 - 1e-7, 5, 3, 8),   # surely blank at both ends: only the inked frames stay
+    (1 - 1e-7, 0, 0, 8),   # nothing to drop
+    (0.99, 5, 3, 16),      # merely likely blank: kept, it may hide a symbol
+])
+def test_surely_blank_frames_at_the_ends_are_dropped(blank_prob, before, after, kept):
+    inked = random_frames(8, 5, seed=3)
+    frames = padded(inked, blank_prob, before, after)[None]
+    assert inked_frames(frames, BLANK).shape[1] == kept
+
+
+def test_an_all_blank_image_keeps_one_frame():
+    frames = padded(random_frames(0, 5), 1 - 1e-7, 4, 0)[None]
+    assert inked_frames(frames, BLANK).shape == (1, 1, 5)
+
+
+def test_dropping_sure_blanks_leaves_the_scores_as_they_were():
+    inked = random_frames(6, 5, seed=4, sharpness=3.0)
+    both = [scorer_for(frames) for frames in (inked, padded(inked, 1 - 1e-9, 7, 5))]
+    rows, flat = torch.tensor([[1]]), torch.zeros(1, 5)
+    first, second = (scorer(rows, flat)[0] for scorer in both)
+    assert torch.allclose(first, second, atol=1e-6)
