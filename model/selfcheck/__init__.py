@@ -10,3 +10,8 @@ Numpy and PIL only, plus matplotlib for the round-trip render; never Qt.
 
 # The model folder's snaptex.json key holding the fitted calibration (calibrate.py).
 HINT_KEY = "self_check"
+
+# Bumped whenever a signal is computed differently (a new renderer for the round trip,
+# say): cached dev-set features of another version are then measured again, and a
+# calibration fitted on them should be refitted.
+SIGNALS_VERSION = 2

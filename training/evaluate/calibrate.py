@@ -3,7 +3,7 @@
 1. Reads every snip of a PDF-snip dev set (``python -m training.data.devset``) once with the
    model's default decoding and caches, per snip, the self-check signals of the top
    reading and the round-trip signals of every n-best candidate, with whether each is
-   exactly right by the project's scorer (``DIR/selfcheck-features.jsonl``; a rerun
+   exactly right by the project's scorer (``DIR/selfcheck-features-*.jsonl``; a rerun
    resumes, so fitting again is instant).
 2. Fits the logistic calibration on one half of the snips (a stable hash split) and
    measures it on the other: AUROC of the confidence for "exactly right", the share
@@ -24,9 +24,12 @@ import sys
 import time
 from pathlib import Path
 
+from model.selfcheck import SIGNALS_VERSION
+
 logger = logging.getLogger(__name__)
 
-FEATURES_FILE = "selfcheck-features-{model}.jsonl"  # one cache per model's weights
+# One cache per model's weights and way of computing the signals.
+FEATURES_FILE = "selfcheck-features-{model}-s{signals}.jsonl"
 # Signals the calibration reads; "rt_" ones come from the render round trip.
 MODEL_FEATURES = ("logp_mean", "logp_min", "n_tokens_log", "beam_gap", "beam_agree",
                   "beam2_distance", "ctc_distance", "ctc_per_token")
@@ -69,7 +72,8 @@ def extract(model: str, devset: Path, threads: int, limit: int | None) -> list[d
     from training.data.devset import read_devset
 
     snips = read_devset(devset)[:limit]
-    cache = devset / FEATURES_FILE.format(model=model_fingerprint(model))
+    cache = devset / FEATURES_FILE.format(model=model_fingerprint(model),
+                                         signals=SIGNALS_VERSION)
     done = {json.loads(line)["file"] for line in cache.open()} if cache.exists() else set()
     todo = [s for s in snips if s["file"] not in done]
     if todo:
