@@ -42,10 +42,10 @@ def plot(report: dict, out: Path, variant: str | None = None) -> None:
     top.set_ylabel("exactly right (spacing-insensitive)")
     top.set_ylim(0, 1)
     top.set_title(
-        f"Self-check on {figures['count']} held-out PDF snips: AUROC "
-        f"{figures['auroc']:.3f}, ECE {figures['ece']:.3f}\ncatches "
+        f"Self-check ({variant}) on {figures['count']} held-out PDF snips:\n"
+        f"AUROC {figures['auroc']:.3f}, ECE {figures['ece']:.3f}, catches "
         f"{figures['catch_rate']:.0%} of wrong readings, flags "
-        f"{figures['false_flag_rate']:.0%} of right ones ({variant})", fontsize=10)
+        f"{figures['false_flag_rate']:.0%} of right ones", fontsize=9)
     top.legend(loc="upper left", fontsize=8)
     bottom.bar(centres, [b["count"] for b in bins], width=0.09, color="#72b7b2")
     bottom.set_ylabel("readings")
