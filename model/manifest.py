@@ -31,6 +31,8 @@ logger = logging.getLogger(__name__)
 HINTS_FILE = "snaptex.json"
 DTYPES = ("auto", "bfloat16", "float32")
 QUANTIZE = ("none", "int8-decoder")
+# "default": whatever transformers picks (SDPA where it can); else the decoder's attention.
+DECODER_ATTENTION = ("default", "eager", "sdpa")
 INPUT_KEY = "input"
 # Top-level keys that other modules read from ``SnaptexHints.extra``: the adapters'
 # pre-processing, model/ctc_head.py's hint and model/selfcheck's calibration.
@@ -47,6 +49,9 @@ class CpuHints:
     compile: bool = False
     # "int8-decoder": dynamic int8 weights for the decoder's Linear layers (fp32 model).
     quantize: str = "none"
+    # One of DECODER_ATTENTION: a tiny decoder's one-token steps can run faster without
+    # SDPA's kernel dispatch (model/cpu_exec.py says what was measured).
+    decoder_attention: str = "default"
 
 
 @dataclass
@@ -95,6 +100,10 @@ def hints_from_dict(data: dict[str, Any]) -> SnaptexHints:
     if dtype not in DTYPES:
         raise ValueError(f"cpu.dtype must be one of {DTYPES}, not {dtype!r}")
     quantize = checked_quantize(str(cpu.get("quantize", "none")))
+    attention = str(cpu.get("decoder_attention", "default"))
+    if attention not in DECODER_ATTENTION:
+        raise ValueError(f"cpu.decoder_attention must be one of {DECODER_ATTENTION}, "
+                         f"not {attention!r}")
     known = {"prune_vocab", "vision_resized_from", "vision_image_size", "cpu"}
     _warn_unknown(set(data) - known - EXTRA_KEYS)
     return SnaptexHints(
@@ -106,6 +115,7 @@ def hints_from_dict(data: dict[str, Any]) -> SnaptexHints:
             static_cache=bool(cpu.get("static_cache", False)),
             compile=bool(cpu.get("compile", False)),
             quantize=quantize,
+            decoder_attention=attention,
         ),
         extra={k: v for k, v in data.items() if k not in known},
     )

@@ -22,9 +22,10 @@ BUNDLED_CALIBRATION = json.loads(BUNDLED.read_text())[SELF_CHECK_KEY]
 def test_hints_round_trip_and_defaults(tmp_path):
     assert read_hints(tmp_path) == SnaptexHints()
     update_hints(tmp_path, vision_resized_from=896, cpu={"dtype": "bfloat16"}, note="x")
-    update_hints(tmp_path, cpu={"static_cache": True, "quantize": "int8-decoder"})
+    update_hints(tmp_path, cpu={"static_cache": True, "quantize": "int8-decoder",
+                                "decoder_attention": "eager"})
     hints = read_hints(tmp_path)
-    assert hints.cpu.quantize == "int8-decoder"
+    assert hints.cpu.quantize == "int8-decoder" and hints.cpu.decoder_attention == "eager"
     assert hints.vision_resized_from == 896
     assert hints.cpu.dtype == "bfloat16" and hints.cpu.static_cache is True
     assert hints.extra == {"note": "x"}
@@ -72,7 +73,8 @@ def test_what_training_writes_is_what_the_loader_reads(tmp_path, caplog):
 
 @pytest.mark.parametrize(
     "content",
-    ["[1, 2]", "{not json", '{"cpu": {"dtype": "int8"}}', '{"cpu": {"quantize": "int4"}}'],
+    ["[1, 2]", "{not json", '{"cpu": {"dtype": "int8"}}', '{"cpu": {"quantize": "int4"}}',
+     '{"cpu": {"decoder_attention": "flash"}}'],
 )
 def test_bad_hints_fall_back_to_defaults(tmp_path, content):
     (tmp_path / "snaptex.json").write_text(content)

@@ -166,3 +166,15 @@ def test_configure_threads_sets_torch():
         assert torch.get_num_threads() == 1
     finally:
         torch.set_num_threads(before)
+
+
+def test_bundled_folder_asks_for_eager_decoder_attention_only():
+    from transformers import VisionEncoderDecoderModel
+
+    from model.loading import BUNDLED_DIR
+
+    model = VisionEncoderDecoderModel.from_pretrained(BUNDLED_DIR)
+    encoder_attention = model.encoder.config._attn_implementation
+    cpu_exec.optimize_for_cpu(model, dtype="float32")
+    assert model.decoder.config._attn_implementation == "eager"
+    assert model.encoder.config._attn_implementation == encoder_attention

@@ -153,7 +153,9 @@ def write_folder(model, processor, out: Path, input_hints: dict | None = None,
     # The pixels it was trained on (the recipe's), so the app prepares snips the same way;
     # and, if its encoder learned CTC, that CTC may take part in the search.
     ctc = {HINT_KEY: ctc_hint} if ctc_hint else {}
-    update_hints(out, input=input_hints or {"preprocess": True, "letterbox": None}, **ctc)
+    # Its 4-layer decoder steps faster with eager attention on CPU (model/cpu_exec.py).
+    update_hints(out, input=input_hints or {"preprocess": True, "letterbox": None},
+                 cpu={"decoder_attention": "eager"}, **ctc)
     for path in out.iterdir():  # safetensors writes 0600; the package must be readable
         path.chmod(0o644)
     size = folder_bytes(out)
