@@ -40,6 +40,7 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import MutableMapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -260,12 +261,19 @@ def thread_limits(threads: int, passive_wait: bool = False) -> dict:
     return {**limits, "OMP_WAIT_POLICY": "PASSIVE"} if passive_wait else limits
 
 
-def thread_env(threads: int, passive_wait: bool = False) -> dict:
-    """The environment of a child limited to ``threads`` CPU threads and no hub."""
-    env = dict(os.environ)
+def limit_threads(env: MutableMapping[str, str], threads: int,
+                  passive_wait: bool = False) -> None:
+    """Put :func:`thread_limits` into ``env``, dropping a wait policy inherited from the
+    caller's shell unless ``passive_wait`` asks for one."""
     if not passive_wait:
         env.pop("OMP_WAIT_POLICY", None)
     env.update(thread_limits(threads, passive_wait))
+
+
+def thread_env(threads: int, passive_wait: bool = False) -> dict:
+    """The environment of a child limited to ``threads`` CPU threads and no hub."""
+    env = dict(os.environ)
+    limit_threads(env, threads, passive_wait)
     env.update(HF_HUB_OFFLINE="1", TRANSFORMERS_OFFLINE="1", NO_ALBUMENTATIONS_UPDATE="1",
                PYTHONNOUSERSITE="1")
     env.pop("PYTHONPATH", None)  # nothing of SnapTeX's on pix2tex's path
@@ -577,10 +585,7 @@ def main(argv: list[str] | None = None) -> int:
     from training.evaluate.pix2tex.venv import SetupError
 
     args.out.parent.mkdir(parents=True, exist_ok=True)
-    if not args.passive_wait:
-        os.environ.pop("OMP_WAIT_POLICY", None)
-    # Before torch loads its OpenMP here.
-    os.environ.update(thread_limits(args.threads, args.passive_wait))
+    limit_threads(os.environ, args.threads, args.passive_wait)  # before torch loads OpenMP
     try:
         document = sweep(args) if args.sweep else compare(args)
     except (CompareError, SetupError) as exc:
