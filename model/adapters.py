@@ -31,6 +31,9 @@ class PromptedAdapter:
     letterbox: float | None = 1.0
     anchor: str = "center"
     preprocess: bool = True  # snaptex.json's input.preprocess (see prepares_snips)
+    # snaptex.json's input.split_rows: multi-line blocks are read row by row
+    # (model/layout); only for a model measured to read rows better than whole blocks.
+    split_rows: bool = False
 
     def inputs(
         self, processor, images: list[Image.Image], prompt: str
@@ -77,6 +80,7 @@ class PixelAdapter:
     letterbox: float | None = None  # its image processor keeps the aspect ratio
     anchor: str = "center"
     preprocess: bool = True
+    split_rows: bool = False
 
     def inputs(
         self, processor, images: list[Image.Image], prompt: str
@@ -113,11 +117,12 @@ def adapter_for(model_type: str, input_hints: dict[str, Any] | None = None):
             raise ModelLoadError(f"snaptex.json: input.anchor must be one of "
                                  f"{', '.join(ANCHORS)}, not {input_hints['anchor']!r}")
         adapter = replace(adapter, anchor=input_hints["anchor"])
-    if input_hints and input_hints.get("preprocess") is not None:
-        if not isinstance(input_hints["preprocess"], bool):
-            raise ModelLoadError("snaptex.json: input.preprocess must be true or false, "
-                                 f"not {input_hints['preprocess']!r}")
-        adapter = replace(adapter, preprocess=input_hints["preprocess"])
+    for flag in ("preprocess", "split_rows"):
+        if input_hints and input_hints.get(flag) is not None:
+            if not isinstance(input_hints[flag], bool):
+                raise ModelLoadError(f"snaptex.json: input.{flag} must be true or false, "
+                                     f"not {input_hints[flag]!r}")
+            adapter = replace(adapter, **{flag: input_hints[flag]})
     return adapter
 
 

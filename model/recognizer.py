@@ -13,10 +13,19 @@ from PIL import Image
 from model.adapters import prepares_snips
 from model.ctc_head import frame_log_probs, reading_order_states
 from model.errors import CancelledError
+from model.layout.compose import compose_rows, row_environment
+from model.layout.rows import row_boxes
 from model.options import InferenceOptions, Prediction
 from model.postprocess import clean_latex_report
 from model.preprocess import prepare
-from model.selfcheck.check import Candidate, assess, round_trip_signals, signals_of
+from model.selfcheck.check import (
+    REASONS,
+    UNCALIBRATED_THRESHOLD,
+    Candidate,
+    assess,
+    round_trip_signals,
+    signals_of,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -84,21 +93,72 @@ class Recognizer:
         per_image = {k: round(v / len(images), 2) for k, v in timings.items()}
         predictions = []
         for reading in readings:
-            check, check_ms = self.check(reading)
-            predictions.append(
-                Prediction(
-                    latex=reading.cleaned.latex,
-                    latex_raw=reading.raw_text,
-                    confidence=check.confidence,
-                    n_tokens=len(reading.candidates[0].ids),
-                    timings_ms={**per_image, **check_ms},
-                    warnings=reading.cleaned.warnings,
-                    needs_check=check.needs_check,
-                    check_reason=check.check_reason,
-                    check_region=check.check_region,
-                )
-            )
+            rows = self.read_rows(reading, options, should_stop)
+            predictions.append(self._prediction(reading, per_image) if rows is None
+                               else self._rows_prediction(rows, per_image))
         return predictions
+
+    def _prediction(self, reading: Reading, timings_ms: dict) -> Prediction:
+        check, check_ms = self.check(reading)
+        return Prediction(
+            latex=reading.cleaned.latex,
+            latex_raw=reading.raw_text,
+            confidence=check.confidence,
+            n_tokens=len(reading.candidates[0].ids),
+            timings_ms={**timings_ms, **check_ms},
+            warnings=reading.cleaned.warnings,
+            needs_check=check.needs_check,
+            check_reason=check.check_reason,
+            check_region=check.check_region,
+        )
+
+    def read_rows(self, reading: Reading, options: InferenceOptions,
+                  should_stop: ShouldStop | None = None) -> RowsReading | None:
+        """A multi-line block read again row by row (model/layout), when the model
+        folder asks for it, the whole-image reading is an aligned or gathered block and
+        the image has rows to cut; else None."""
+        if not self.adapter.split_rows:
+            return None
+        environment = row_environment(reading.cleaned.latex)
+        if environment is None:
+            return None
+        started = time.perf_counter()
+        boxes = row_boxes(reading.image)
+        if len(boxes) < 2:
+            return None
+        crops = [reading.image.crop(box) for box in boxes]
+        rows, _ = self.readings(crops, options, should_stop)
+        seconds = time.perf_counter() - started
+        return RowsReading(environment, reading.image.height, boxes, rows, seconds * 1e3)
+
+    def _rows_prediction(self, block: RowsReading, timings_ms: dict) -> Prediction:
+        """One prediction for a block read row by row. Its confidence is the product of
+        the rows' (every row must be right); the first doubtful row is the one named."""
+        checks = [self.check(row)[0] for row in block.rows]
+        confidence = math.prod(check.confidence for check in checks)
+        threshold = (self.self_check.threshold if self.self_check is not None
+                     else UNCALIBRATED_THRESHOLD)
+        flagged = next((i for i, c in enumerate(checks) if c.needs_check), None)
+        needs_check = flagged is not None or confidence < threshold
+        reason, region = None, None
+        if flagged is not None:
+            reason = f"row {flagged + 1}: {checks[flagged].check_reason}"
+            region = block.region_in_image(flagged, checks[flagged].check_region)
+        elif needs_check:
+            reason = REASONS["logp"]
+        cleaned = clean_latex_report(
+            compose_rows([row.cleaned.latex for row in block.rows], block.environment))
+        return Prediction(
+            latex=cleaned.latex,
+            latex_raw=compose_rows([row.raw_text for row in block.rows], block.environment),
+            confidence=round(confidence, 4),
+            n_tokens=sum(len(row.candidates[0].ids) for row in block.rows),
+            timings_ms={**timings_ms, "rows": round(block.ms, 2)},
+            warnings=tuple(dict.fromkeys(w for row in block.rows for w in row.cleaned.warnings)),
+            needs_check=needs_check,
+            check_reason=reason,
+            check_region=region,
+        )
 
     def _generate(self, inputs, options: InferenceOptions, should_stop):
         import torch
@@ -261,3 +321,25 @@ class Reading:
         if not self.token_log_probs:
             return 0.0
         return round(math.exp(sum(self.token_log_probs) / len(self.token_log_probs)), 4)
+
+
+@dataclass
+class RowsReading:
+    """A multi-line block read row by row: its environment, the image's height, each
+    row's crop box (left, top, right, bottom) and reading, the milliseconds it took."""
+
+    environment: str
+    image_height: int
+    boxes: list[tuple[int, int, int, int]]
+    rows: list[Reading]
+    ms: float
+
+    def region_in_image(self, index: int, region: list[float] | None) -> list[float] | None:
+        """A row's check region (0..1 of the row crop) as 0..1 of the whole image."""
+        if region is None:
+            return None
+        _left, top, _right, bottom = self.boxes[index]
+        height = max(self.image_height, 1)
+        x0, y0, x1, y1 = region
+        return [x0, (top + y0 * (bottom - top)) / height, x1,
+                (top + y1 * (bottom - top)) / height]

@@ -32,3 +32,20 @@ def test_top_left_anchor_reaches_the_pixels():
                    [Image.new("RGB", (20, 10), "black")], prompt="")
     assert seen[0].size == (40, 10) and seen[0].getpixel((39, 0)) == (255, 255, 255)
     assert seen[0].getpixel((0, 0)) == (0, 0, 0)
+
+
+@pytest.mark.parametrize(("hints", "preprocess", "split_rows"), [
+    (None, True, False),  # a folder that says nothing reads blocks whole
+    ({"split_rows": True}, True, True),
+    ({"preprocess": False, "split_rows": False}, False, False),
+    ({"split_rows": None}, True, False),
+])
+def test_flag_hints(hints, preprocess, split_rows):
+    adapter = adapter_for("vision-encoder-decoder", hints)
+    assert (adapter.preprocess, adapter.split_rows) == (preprocess, split_rows)
+
+
+@pytest.mark.parametrize("flag", ["preprocess", "split_rows"])
+def test_a_flag_hint_that_is_not_a_bool_is_a_load_error(flag):
+    with pytest.raises(ModelLoadError, match=f"input.{flag} must be true or false"):
+        adapter_for("vision-encoder-decoder", {flag: "yes"})

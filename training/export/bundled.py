@@ -154,8 +154,10 @@ def write_folder(model, processor, out: Path, input_hints: dict | None = None,
     # and, if its encoder learned CTC, that CTC may take part in the search.
     ctc = {HINT_KEY: ctc_hint} if ctc_hint else {}
     # Its 4-layer decoder steps faster with eager attention on CPU (model/cpu_exec.py).
-    update_hints(out, input=input_hints or {"preprocess": True, "letterbox": None},
-                 cpu={"decoder_attention": "eager"}, **ctc)
+    # Its 64-px canvas squeezes multi-line blocks; it reads them far better row by row
+    # (model/layout; docs/adr/0009-multi-line-blocks-row-by-row.md).
+    inputs = {**(input_hints or {"preprocess": True, "letterbox": None}), "split_rows": True}
+    update_hints(out, input=inputs, cpu={"decoder_attention": "eager"}, **ctc)
     for path in out.iterdir():  # safetensors writes 0600; the package must be readable
         path.chmod(0o644)
     size = folder_bytes(out)
