@@ -101,6 +101,7 @@ def effective_settings(model: str | None, options: InferenceOptions) -> dict[str
         "preprocess": prepares_snips(adapter, options),
         "letterbox": adapter.letterbox,
         "anchor": adapter.anchor,
+        "split_rows": adapter.split_rows,
     }
 
 

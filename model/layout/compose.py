@@ -36,10 +36,11 @@ OTHER_RELATIONS = frozenset({
 def row_environment(latex: str) -> str | None:
     """The environment a whole-image reading put its rows in, when it is one read row
     by row: the first environment named (by ``\\begin``, or by ``\\end`` when the
-    reading lost its start), if it is in ``ROW_ENVIRONMENTS`` and the reading has a
-    row break."""
+    reading lost its start), if it is in ``ROW_ENVIRONMENTS``. The reading need not
+    break rows itself (a squeezed block can come back as one garbled row); the image's
+    rows decide."""
     found = ENVIRONMENT_RE.search(latex)
-    if found is None or found.group(1) not in ROW_ENVIRONMENTS or "\\\\" not in latex:
+    if found is None or found.group(1) not in ROW_ENVIRONMENTS:
         return None
     return found.group(1)
 

@@ -100,7 +100,8 @@ def test_print_settings_shows_the_tutorials_values(raw_pixel_model, capsys, monk
     assert code == 0 and loads == []
     settings = json.loads(capsys.readouterr().out)
     assert settings.items() >= {**TUTORIAL, "preprocess": False, "letterbox": None,
-                                "model_type": "t5gemma2", "ctc_weight": 0.0}.items()
+                                "model_type": "t5gemma2", "ctc_weight": 0.0,
+                                "split_rows": False}.items()
     assert settings["prompt"] == InferenceOptions().prompt
     assert settings["manifest"].endswith("snaptex.json")
 
@@ -118,6 +119,7 @@ def test_print_settings_of_the_bundled_model_reads_its_ctc_hint(capsys):
     settings = json.loads(capsys.readouterr().out)
     assert (settings["model_type"], settings["ctc_weight"]) == ("vision-encoder-decoder", 0.2)
     assert settings["prompt"] is None and settings["preprocess"] is True
+    assert settings["split_rows"] is True  # multi-line blocks are read row by row
 
 
 def test_print_settings_of_a_missing_model_is_a_usage_error(capsys):

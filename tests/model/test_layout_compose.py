@@ -14,7 +14,7 @@ from model.postprocess import clean_latex
     (r"\begin{gathered} a \\ b \end{gathered}", "gathered"),
     (r"\begin{align*} a &= b \\ c &= d \end{align*}", "align*"),
     (r"a & = b \\ & = c \end{aligned}", "aligned"),  # the start was lost
-    (r"\begin{aligned} a = b \end{aligned}", None),  # one row: nothing to cut
+    (r"{\begin{aligned} y & ={\frac{y}{2}}}{\frac{y}{2}} \end{aligned}", "aligned"),
     (r"\begin{pmatrix} a \\ b \end{pmatrix}", None),  # delimiters span the rows
     (r"\left\{ \begin{array}{l} a \\ b \end{array} \right.", None),
     (r"f(x) = \begin{cases} 1 \\ 0 \end{cases}", None),
