@@ -12,7 +12,7 @@ from PIL import Image
 
 from model.adapters import prepares_snips
 from model.ctc_head import frame_log_probs, reading_order_states
-from model.errors import CancelledError
+from model.errors import BadImageError, CancelledError
 from model.layout.compose import compose_rows, row_environment
 from model.layout.rows import row_boxes
 from model.options import InferenceOptions, Prediction
@@ -127,7 +127,11 @@ class Recognizer:
         if len(boxes) < 2:
             return None
         crops = [reading.image.crop(box) for box in boxes]
-        rows, _ = self.readings(crops, options, should_stop)
+        try:
+            rows, _ = self.readings(crops, options, should_stop)
+        except BadImageError as exc:  # a crop pre-processing refuses: keep the whole reading
+            logger.info("reading the block whole: a row could not be read (%s)", exc)
+            return None
         seconds = time.perf_counter() - started
         return RowsReading(environment, reading.image.height, boxes, rows, seconds * 1e3)
 

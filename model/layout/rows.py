@@ -16,6 +16,7 @@ meet whatever glyph tops happen to lie below them.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from itertools import pairwise
 
 import numpy as np
 from PIL import Image
@@ -193,7 +194,16 @@ def ink_mask(image: Image.Image) -> np.ndarray:
 
 
 def row_boxes(image: Image.Image) -> list[tuple[int, int, int, int]]:
-    """Crop boxes (left, top, right, bottom) of the snip's text rows, full width; one
-    box or none when it is not several rows."""
+    """Crop boxes (left, top, right, bottom) of the snip's text rows, full width, each
+    with up to half the blank gap to its neighbours (and the image's own margin at the
+    ends) as margin; one box or none when it is not several rows.
+
+    The margin is background the reader can measure: pre-processing takes the
+    background from a crop's border, and a row cut flush to its ink has a border of ink.
+    """
     rows = text_rows(ink_mask(image))
-    return [(0, row.top, image.width, row.bottom) for row in rows]
+    if len(rows) < 2:
+        return [(0, row.top, image.width, row.bottom) for row in rows]
+    splits = [(a.bottom + b.top) // 2 for a, b in pairwise(rows)]
+    tops, bottoms = [0, *splits], [*splits, image.height]
+    return [(0, top, image.width, bottom) for top, bottom in zip(tops, bottoms, strict=True)]

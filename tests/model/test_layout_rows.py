@@ -88,4 +88,11 @@ def test_row_boxes_of_a_snip_in_any_theme(bg, ink):
     for x0, y0, x1, y1 in glyphs(20, 35) + glyphs(55, 70, x1=120):
         draw.rectangle((x0, y0, x1 - 1, y1 - 1), fill=ink)
     assert ink_mask(image.convert("RGB")).sum() > 0
-    assert row_boxes(image.convert("RGB")) == [(0, 20, WIDTH, 35), (0, 55, WIDTH, 70)]
+    # rows 20-35 and 55-70; each box takes half the gap between them and the image's edge
+    assert row_boxes(image.convert("RGB")) == [(0, 0, WIDTH, 45), (0, 45, WIDTH, 100)]
+
+
+def test_one_row_is_one_box_flush_to_its_ink():
+    image = Image.new("L", (WIDTH, 100), 255)
+    ImageDraw.Draw(image).rectangle((10, 20, 150, 34), fill=0)
+    assert row_boxes(image) == [(0, 20, WIDTH, 35)]

@@ -77,7 +77,7 @@ def test_a_snip_is_read_whole(whole, split_rows, image):
 def test_a_block_is_read_row_by_row():
     recognizer = StubRecognizer(BLOCK, ["{a+b=c}", "=d"], [0.95, 0.9])
     prediction = recognizer.recognize(two_rows())
-    assert [crop.size for crop in recognizer.crops] == [(200, 15), (200, 15)]
+    assert [crop.size for crop in recognizer.crops] == [(200, 45), (200, 55)]
     assert prediction.latex == r"\begin{aligned} a+b & =c \\ &=d \end{aligned}"
     assert prediction.confidence == pytest.approx(0.855)  # both rows must be right
     assert not prediction.needs_check and "rows" in prediction.timings_ms
@@ -88,8 +88,8 @@ def test_a_doubtful_row_is_named_and_shown_in_the_whole_snip():
     prediction = recognizer.recognize(two_rows())
     assert prediction.needs_check
     assert prediction.check_reason == "row 2: the model was unsure of some symbols"
-    # rows 55-70 of 100 px; the row's region spans its whole height
-    assert prediction.check_region == pytest.approx([0.1, 0.55, 0.5, 0.70])
+    # the second row's crop is pixels 45-100 of 100; its region spans the crop's height
+    assert prediction.check_region == pytest.approx([0.1, 0.45, 0.5, 1.0])
 
 
 def test_rows_each_likely_right_can_still_need_a_look_together():
@@ -98,3 +98,20 @@ def test_rows_each_likely_right_can_still_need_a_look_together():
     prediction = recognizer.recognize(two_rows())
     assert prediction.confidence == pytest.approx(0.7225)
     assert prediction.needs_check and prediction.check_reason
+
+
+def test_a_row_pre_processing_refuses_leaves_the_whole_reading(monkeypatch):
+    from model.errors import BadImageError
+
+    recognizer = StubRecognizer(BLOCK, ["a=b", "=c"], [0.9, 0.9])
+    whole_readings = recognizer.readings
+
+    def refuse_rows(images, options=None, should_stop=None):
+        if images[0].height != two_rows().height:
+            raise BadImageError("no equation found: the image is blank")
+        return whole_readings(images, options, should_stop)
+
+    monkeypatch.setattr(recognizer, "readings", refuse_rows)
+    prediction = recognizer.recognize(two_rows())
+    assert prediction.latex == clean_latex_report(BLOCK).latex
+    assert "rows" not in prediction.timings_ms

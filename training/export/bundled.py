@@ -234,8 +234,10 @@ between resumes) |
 ## Limitations
 Trained on a 2-core CPU (the run spanned {wall_clock_hours} h, pauses included); see the
 figures above before relying on it.
-Multi-line environments (matrices, aligned) are squeezed into a {height}-pixel-high
-canvas and are read worst. Handwriting is out of scope.
+Multi-line formulas are squeezed into a {height}-pixel-high canvas. Aligned and gathered
+blocks are therefore read again row by row (`model/layout`, on by `input.split_rows`);
+matrices, arrays and `cases`, whose delimiters and columns span the rows, are read whole
+and are read worst. Handwriting is out of scope.
 """
 
 
