@@ -11,8 +11,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from itertools import pairwise
 
-from model.postprocess import latex_tokens
+from model.postprocess import tokenize
 
 # Environments whose rows are read one by one; the others (matrices, arrays, cases)
 # have columns or delimiters spanning rows and are read whole.
@@ -20,6 +21,8 @@ ALIGNING = ("aligned", "align", "align*", "split", "eqnarray", "eqnarray*")
 STACKING = ("gathered", "gather", "gather*", "multline", "multline*")
 ROW_ENVIRONMENTS = ALIGNING + STACKING
 ENVIRONMENT_RE = re.compile(r"\\(?:begin|end)\s*\{\s*([A-Za-z]+\*?)\s*\}")
+NESTED_RE = re.compile(r"\\(?:begin|end)\s*\{\s*(?:%s)\s*\}" % "|".join(
+    re.escape(name) for name in ROW_ENVIRONMENTS))
 
 EQUALITY_LIKE = frozenset({
     "=", "<", ">", "\\le", "\\ge", "\\leq", "\\geq", "\\leqslant", "\\geqslant", "\\lt",
@@ -46,25 +49,36 @@ def row_environment(latex: str) -> str | None:
 
 
 def _top_level_positions(tokens: Sequence[str], wanted: frozenset[str]) -> list[int]:
+    """Indices of ``wanted`` tokens outside every brace group and environment."""
     depth, found = 0, []
     for i, token in enumerate(tokens):
-        if token == "{":
+        if token in ("{", "\\begin"):
             depth += 1
-        elif token == "}":
+        elif token in ("}", "\\end"):
             depth -= 1
         elif depth == 0 and token in wanted:
             found.append(i)
     return found
 
 
+def _trimmed(tokens: list[str]) -> list[str]:
+    start, end = 0, len(tokens)
+    while start < end and tokens[start] == " ":
+        start += 1
+    while end > start and tokens[end - 1] == " ":
+        end -= 1
+    return tokens[start:end]
+
+
 def _unwrapped(tokens: list[str]) -> list[str]:
     """Without a leading empty group or one brace group around the whole row: a row
     read alone sometimes comes back as ``{x+y}`` or ``{} = b``, which typeset the same
     as ``x+y`` and ``= b`` inside an ``aligned`` cell."""
+    tokens = _trimmed(tokens)
     while tokens[:2] == ["{", "}"]:
-        tokens = tokens[2:]
+        tokens = _trimmed(tokens[2:])
     if tokens[:1] == ["{"] and tokens[-1:] == ["}"] and _closing(tokens, 0) == len(tokens) - 1:
-        tokens = tokens[1:-1]
+        tokens = _trimmed(tokens[1:-1])
     return tokens
 
 
@@ -78,10 +92,26 @@ def _closing(tokens: Sequence[str], opening: int) -> int | None:
     return None
 
 
+def flattened(rows: Sequence[str]) -> list[str]:
+    """The rows, with any row that came back as a block of its own (a crop that still
+    held two rows) split into its rows: the nested ``\\begin``/``\\end`` of a row
+    environment dropped, the row cut at its top-level ``\\\\``."""
+    out = []
+    for row in rows:
+        inner = NESTED_RE.sub(" ", row)
+        tokens = tokenize(inner)
+        breaks = _top_level_positions(tokens, frozenset({"\\\\"}))
+        bounds = [-1, *breaks, len(tokens)]
+        parts = ["".join(tokens[a + 1:b]) for a, b in pairwise(bounds)]
+        out.extend(part for part in parts if part.strip())
+    return out
+
+
 def row_tokens(row: str) -> list[str]:
-    """A row's tokens as they go into the block: unwrapped, and without an ``&`` of
-    the row's own guessing (the block places its own)."""
-    return _unwrapped([t for t in latex_tokens(row) if t != "&"])
+    """A row's tokens (spaces kept: they are content in text mode) as they go into the
+    block: unwrapped, and without an ``&`` of the row's own guessing (the block places
+    its own)."""
+    return _unwrapped([t for t in tokenize(row) if t != "&"])
 
 
 def with_alignment(row: str) -> str:
@@ -91,14 +121,14 @@ def with_alignment(row: str) -> str:
         positions = _top_level_positions(tokens, wanted)
         if positions:
             at = positions[0]
-            return " ".join([*tokens[:at], "&", *tokens[at:]])
-    return " ".join(["&", *tokens])
+            return f"{''.join(tokens[:at])} & {''.join(tokens[at:])}".strip()
+    return f"& {''.join(tokens)}"
 
 
 def compose_rows(rows: Sequence[str], environment: str = "aligned") -> str:
     """One ``\\begin{environment} ... \\end{environment}`` block of ``rows``: aligning
     environments get an ``&`` per row, stacking ones (``gathered``) none."""
     aligning = environment in ALIGNING
-    body = " \\\\ ".join(with_alignment(r) if aligning else " ".join(row_tokens(r))
-                         for r in rows)
+    body = " \\\\ ".join(with_alignment(r) if aligning else "".join(row_tokens(r))
+                         for r in flattened(rows))
     return f"\\begin{{{environment}}} {body} \\end{{{environment}}}"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from model.layout.compose import compose_rows, row_environment, with_alignment
+from model.layout.compose import compose_rows, flattened, row_environment, with_alignment
 from model.postprocess import clean_latex
 
 
@@ -37,6 +37,7 @@ def test_row_environment(latex, expected):
     ("{} = b", "&=b"),
     ("{a}+{b}=c", "{a}+{b}&=c"),  # groups that are not the whole row stay
     ("a&=b&=c", "a&=b=c"),  # the row's own guesses give way to one alignment
+    (r"x=\begin{pmatrix} 1 \\ 2 \end{pmatrix}", r"x&=\begin{pmatrix} 1 \\ 2 \end{pmatrix}"),
 ])
 def test_with_alignment(row, expected):
     assert clean_latex(with_alignment(row)) == clean_latex(expected)
@@ -50,3 +51,20 @@ def test_with_alignment(row, expected):
 ])
 def test_compose_rows(rows, environment, expected):
     assert clean_latex(compose_rows(rows, environment)) == clean_latex(expected)
+
+
+def test_text_keeps_its_spaces():
+    block = compose_rows([r"x=1\text{ such that }y", r"\text{Tot}(x)=2"])
+    assert r"\text{ such that }" in block and r"\text{Tot}" in block
+
+
+@pytest.mark.parametrize(("rows", "expected"), [
+    (["a=b", "c=d"], ["a=b", "c=d"]),
+    # a crop that still held two rows comes back as a block of its own
+    ([r"\begin{aligned} x & =1 \\ & =2 \end{aligned}", "=3"], [" x & =1 ", " & =2 ", "=3"]),
+    ([r"y=\begin{pmatrix} 1 \\ 2 \end{pmatrix}"], [r"y=\begin{pmatrix} 1 \\ 2 \end{pmatrix}"]),
+    ([r"{a \\ b}"], [r"{a \\ b}"]),  # a break inside braces is not the row's
+    (["", " "], []),
+])
+def test_flattened(rows, expected):
+    assert flattened(rows) == expected
