@@ -21,8 +21,8 @@ ALIGNING = ("aligned", "align", "align*", "split", "eqnarray", "eqnarray*")
 STACKING = ("gathered", "gather", "gather*", "multline", "multline*")
 ROW_ENVIRONMENTS = ALIGNING + STACKING
 ENVIRONMENT_RE = re.compile(r"\\(?:begin|end)\s*\{\s*([A-Za-z]+\*?)\s*\}")
-NESTED_RE = re.compile(r"\\(?:begin|end)\s*\{\s*(?:%s)\s*\}" % "|".join(
-    re.escape(name) for name in ROW_ENVIRONMENTS))
+_NAMES = "|".join(re.escape(name) for name in ROW_ENVIRONMENTS)
+NESTED_RE = re.compile(r"\\(?:begin|end)\s*\{\s*(?:" + _NAMES + r")\s*\}")
 
 EQUALITY_LIKE = frozenset({
     "=", "<", ">", "\\le", "\\ge", "\\leq", "\\geq", "\\leqslant", "\\geqslant", "\\lt",
