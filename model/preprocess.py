@@ -69,11 +69,20 @@ def normalise_background(grey: Image.Image) -> Image.Image:
     return grey.point(lambda v: min(255, round(v * scale)))
 
 
+def dark_on_white(grey: Image.Image) -> Image.Image:
+    """Any viewer theme as dark ink on a white background."""
+    return normalise_background(to_dark_on_light(grey))
+
+
+def ink_pixels(grey: Image.Image) -> Image.Image:
+    """Ink: pixels clearly darker than the background (255), the rest 0."""
+    bg = background_level(grey)
+    return grey.point(lambda v: 255 if bg - v > INK_THRESHOLD else 0)
+
+
 def ink_bbox(grey: Image.Image) -> tuple[int, int, int, int] | None:
     """Bounding box of pixels clearly darker than the background, or None if blank."""
-    bg = background_level(grey)
-    ink = grey.point(lambda v: 255 if bg - v > INK_THRESHOLD else 0)
-    return ink.getbbox()
+    return ink_pixels(grey).getbbox()
 
 
 def crop_to_ink(
@@ -133,7 +142,6 @@ def letterbox(image: Image.Image, aspect: float = 1.0, fill: int = 255,
 
 def prepare(image: Image.Image) -> Image.Image:
     """The full pipeline for a real snip; returns RGB, dark ink on white, cropped."""
-    grey = limit_size(flatten_alpha(image)).convert("L")
-    grey = normalise_background(to_dark_on_light(grey))
+    grey = dark_on_white(limit_size(flatten_alpha(image)).convert("L"))
     grey = upscale_tiny(crop_to_ink(grey))
     return grey.convert("RGB")

@@ -21,13 +21,7 @@ from itertools import pairwise
 import numpy as np
 from PIL import Image
 
-from model.preprocess import (
-    INK_THRESHOLD,
-    background_level,
-    flatten_alpha,
-    normalise_background,
-    to_dark_on_light,
-)
+from model.preprocess import dark_on_white, flatten_alpha, ink_pixels
 
 # A gap narrower than this (px, or this share of the median band height if larger) is
 # inside one row: anti-aliasing and accents leave hairline gaps that are not line breaks.
@@ -188,9 +182,7 @@ def text_rows(ink: np.ndarray) -> list[Band]:
 
 def ink_mask(image: Image.Image) -> np.ndarray:
     """Ink of a snip as ``model.preprocess`` sees it (any theme), at the snip's size."""
-    grey = normalise_background(to_dark_on_light(flatten_alpha(image).convert("L")))
-    level = background_level(grey)
-    return (level - np.asarray(grey, dtype=np.int16)) > INK_THRESHOLD
+    return np.asarray(ink_pixels(dark_on_white(flatten_alpha(image).convert("L")))) > 0
 
 
 def row_boxes(image: Image.Image) -> list[tuple[int, int, int, int]]:
