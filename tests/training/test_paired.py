@@ -65,6 +65,25 @@ def test_the_command_prints_the_change(tmp_path, capsys):
     assert "better on 2, worse on 0" in out
 
 
+def test_several_reports_are_pooled_snip_by_snip(tmp_path, capsys):
+    _, first = _report(tmp_path)
+    second = tmp_path / "second.json"
+    second.write_text(json.dumps({"examples": [
+        {"text": "x", "old": "x", "new": "y"},
+    ]}))
+    assert p.main([str(first), str(second), "old", "new", "--resamples", "200"]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("new against old, 4 snips:")
+    assert "better on 2, worse on 1" in out
+
+
+def test_a_missing_report_among_several_is_named(tmp_path, capsys):
+    _, first = _report(tmp_path)
+    missing = tmp_path / "absent.json"
+    assert p.main([str(first), str(missing), "old", "new"]) == 2
+    assert "absent.json" in capsys.readouterr().err
+
+
 @pytest.mark.parametrize(
     ("content", "systems", "message"),
     [

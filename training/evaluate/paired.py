@@ -1,11 +1,12 @@
-"""`python -m training.evaluate.paired REPORT.json A B`: is B really better than A?
+"""`python -m training.evaluate.paired REPORT.json [REPORT.json ...] A B`: is B really better than A?
 
 Two systems of a ``training.evaluate.pix2tex.compare`` report read the same images, so
 their edit distances can be compared snip by snip. Differences of a few thousandths
 between dev sets of a few hundred snips are common; a paired bootstrap (resample the
 snips, keep each snip's pair together) says how much of a change the set itself could
 produce. Prints the mean change of B against A, its 95 % interval and how many snips
-got better or worse.
+got better or worse. Several reports (dev sets built the same way, other formulas) are
+pooled snip by snip, which narrows the interval where each set alone is too small.
 """
 
 from __future__ import annotations
@@ -70,20 +71,28 @@ def distances(report: dict, system: str) -> list[float]:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m training.evaluate.paired",
                                      description=__doc__.splitlines()[0])
-    parser.add_argument("report", type=Path, help="JSON from training.evaluate.pix2tex.compare")
+    parser.add_argument("reports", type=Path, nargs="+", metavar="report",
+                        help="JSON from training.evaluate.pix2tex.compare; several are pooled")
     parser.add_argument("a", help='the baseline, as the report names it, e.g. "snaptex (release-6)"')
     parser.add_argument("b", help="the system compared with it")
     parser.add_argument("--resamples", type=int, default=RESAMPLES)
     args = parser.parse_args(argv)
+    a, b = [], []
+    for path in args.reports:
+        try:
+            report = json.loads(path.read_text(encoding="utf-8"))
+            a += distances(report, args.a)
+            b += distances(report, args.b)
+        except KeyError as exc:
+            print(f"paired: no system {exc} in {path}", file=sys.stderr)
+            return 2
+        except (OSError, ValueError) as exc:
+            print(f"paired: cannot read {path}: {exc}", file=sys.stderr)
+            return 2
     try:
-        report = json.loads(args.report.read_text(encoding="utf-8"))
-        change = paired_change(distances(report, args.a), distances(report, args.b),
-                               args.resamples)
-    except KeyError as exc:
-        print(f"paired: no system {exc} in {args.report}", file=sys.stderr)
-        return 2
-    except (OSError, ValueError) as exc:
-        print(f"paired: cannot read {args.report}: {exc}", file=sys.stderr)
+        change = paired_change(a, b, args.resamples)
+    except ValueError as exc:
+        print(f"paired: {exc}", file=sys.stderr)
         return 2
     print(change.line(args.a, args.b))
     return 0
