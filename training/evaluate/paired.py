@@ -1,4 +1,4 @@
-"""`python -m training.evaluate.paired REPORT.json [REPORT.json ...] A B`: is B really better than A?
+"""`python -m training.evaluate.paired REPORT.json [REPORT.json ...] A B`: is B better than A?
 
 Two systems of a ``training.evaluate.pix2tex.compare`` report read the same images, so
 their edit distances can be compared snip by snip. Differences of a few thousandths
@@ -73,7 +73,7 @@ def main(argv: list[str] | None = None) -> int:
                                      description=__doc__.splitlines()[0])
     parser.add_argument("reports", type=Path, nargs="+", metavar="report",
                         help="JSON from training.evaluate.pix2tex.compare; several are pooled")
-    parser.add_argument("a", help='the baseline, as the report names it, e.g. "snaptex (release-6)"')
+    parser.add_argument("a", help='the baseline as the report names it, e.g. "snaptex (release-7)"')
     parser.add_argument("b", help="the system compared with it")
     parser.add_argument("--resamples", type=int, default=RESAMPLES)
     args = parser.parse_args(argv)

@@ -248,6 +248,22 @@ def decoding(options: dict, ctc_weight: float | None = None) -> str:
     return f"{search}, joint with CTC at weight {ctc_weight:g}" if ctc_weight else search
 
 
+def eval_command(report: dict) -> str:
+    """The ``snaptex eval`` command that reads what ``report`` read, from its own record
+    (``--eval-command`` overrides it; the thread count is not recorded)."""
+    data, options = report.get("data", {}), report.get("options", {})
+    words = ["snaptex eval --model model/bundled"]
+    if data.get("split"):
+        words.append(f"--split {data['split']}")
+    if data.get("examples"):
+        words.append(f"--limit {data['examples']}")
+    if data.get("shuffle_seed") is not None:
+        words.append(f"--shuffle-seed {data['shuffle_seed']}")
+    if options.get("max_new_tokens"):
+        words.append(f"--max-new-tokens {options['max_new_tokens']}")
+    return " ".join(words)
+
+
 def evaluation_section(report: dict | None, command: str) -> str:
     if not report:
         return "## Evaluation\nNot evaluated for this export.\n"
@@ -262,7 +278,7 @@ def evaluation_section(report: dict | None, command: str) -> str:
         "|---|---|---|---|---|---|\n"
         f"| {m['bleu']:.3f} | {m['edit_distance']:.3f} | {m['exact_match']:.3f} | "
         f"{m['empty_share']:.3f} | {lat['p50']:.0f} ms | {lat['p95']:.0f} ms |\n\n"
-        f"Reproduce: `{command or 'snaptex eval --model model/bundled'}`\n"
+        f"Reproduce: `{command or eval_command(report)}`\n"
     )
 
 
