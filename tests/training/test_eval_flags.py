@@ -53,6 +53,7 @@ def test_a_tutorial_style_evaluation_runs_with_the_same_flags(tutorial_model, tm
     assert code == 0
     document = json.loads(report_path.read_text())
     assert document["data"]["examples"] == 2
+    assert document["command"].startswith(f"snaptex eval --model {tutorial_model} --data ")
     options = document["options"]
     assert (options["num_beams"], options["repetition_penalty"],
             options["no_repeat_ngram_size"], options["max_new_tokens"]) == (3, 1.2, 4, 4)

@@ -40,5 +40,11 @@ def test_section_reproduces_from_the_report_unless_told_otherwise():
         _report(), "snaptex eval --threads 2")
 
 
+def test_a_report_that_recorded_its_command_is_quoted_as_is():
+    report = {**_report(), "command": "snaptex eval --model model/bundled --split test"}
+    assert "Reproduce: `snaptex eval --model model/bundled --split test`" in evaluation_section(
+        report, "")
+
+
 def test_no_report_says_so():
     assert "Not evaluated" in evaluation_section(None, "")

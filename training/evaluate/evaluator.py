@@ -18,6 +18,7 @@ import argparse
 import json
 import logging
 import math
+import shlex
 import sys
 import time
 from dataclasses import dataclass
@@ -254,6 +255,7 @@ def run(args: argparse.Namespace) -> int:
         raise RecipeError(f"split {args.split!r} of {args.data} has no examples")
     reports = [evaluate_model(m, dataset, options, args) for m in models]
     document = {
+        "command": "snaptex eval " + shlex.join(args.argv),
         "data": {
             "source": describe_location(args.data),
             "config": args.config,
@@ -289,7 +291,9 @@ def run(args: argparse.Namespace) -> int:
 def main(argv: list[str] | None = None) -> int:
     from training.command import guarded, setup_logging
 
+    argv = sys.argv[1:] if argv is None else argv
     args = build_parser().parse_args(argv)
+    args.argv = argv  # recorded in the report, so a model card can say how to rerun it
     setup_logging()
     return guarded("snaptex eval", lambda: run(args), (RecipeError, SnapTexError))
 

@@ -249,8 +249,9 @@ def decoding(options: dict, ctc_weight: float | None = None) -> str:
 
 
 def eval_command(report: dict) -> str:
-    """The ``snaptex eval`` command that reads what ``report`` read, from its own record
-    (``--eval-command`` overrides it; the thread count is not recorded)."""
+    """The ``snaptex eval`` command that reads what ``report`` read, rebuilt from its data
+    and options, for reports written before ``snaptex eval`` recorded its own command
+    (the thread count is not recorded)."""
     data, options = report.get("data", {}), report.get("options", {})
     words = ["snaptex eval --model model/bundled"]
     if data.get("split"):
@@ -278,7 +279,7 @@ def evaluation_section(report: dict | None, command: str) -> str:
         "|---|---|---|---|---|---|\n"
         f"| {m['bleu']:.3f} | {m['edit_distance']:.3f} | {m['exact_match']:.3f} | "
         f"{m['empty_share']:.3f} | {lat['p50']:.0f} ms | {lat['p95']:.0f} ms |\n\n"
-        f"Reproduce: `{command or eval_command(report)}`\n"
+        f"Reproduce: `{command or report.get('command') or eval_command(report)}`\n"
     )
 
 
