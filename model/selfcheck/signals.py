@@ -9,14 +9,14 @@ chosen sequence).
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 
 from model.postprocess import latex_tokens
 
 # Spacing commands: a second beam that differs only by these is the same reading to the
 # project's scorer's users (what they paste renders alike).
-_SPACING = re.compile(r"^\\(,|;|:|!|quad|qquad|enspace|thinspace| )$|^~$")
+SPACING_COMMANDS = frozenset({r"\,", r"\;", r"\:", r"\!", "~", r"\ ", r"\quad", r"\qquad",
+                              r"\enspace", r"\thinspace"})
 # What a signal counts as when it cannot be computed (one beam, no CTC head): the value
 # of a confident reading, so a missing signal never raises a flag by itself.
 NO_GAP = 5.0
@@ -32,7 +32,7 @@ def log_prob_stats(token_log_probs: Sequence[float]) -> tuple[float, float]:
 
 def content_tokens(latex: str) -> list[str]:
     """Scorer tokens without spacing commands."""
-    return [t for t in latex_tokens(latex) if not _SPACING.match(t)]
+    return [t for t in latex_tokens(latex) if t not in SPACING_COMMANDS]
 
 
 def same_reading(a: str, b: str) -> bool:

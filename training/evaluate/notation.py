@@ -18,6 +18,7 @@ import sys
 from collections.abc import Callable, Sequence
 from pathlib import Path
 
+from model.selfcheck.signals import SPACING_COMMANDS
 from training.evaluate.metrics import (
     Scores,
     prediction_tokens,
@@ -25,9 +26,6 @@ from training.evaluate.metrics import (
     score_tokens,
 )
 
-# Horizontal spacing commands: at im2latex's resolution one is hard to tell from another.
-SPACING = frozenset({r"\,", r"\;", r"\:", r"\!", "~", r"\ ", r"\quad", r"\qquad",
-                     r"\enspace", r"\thinspace"})
 # Old font switches and their modern commands render alike.
 FONT_ALIASES = {r"\cal": r"\mathcal", r"\bf": r"\mathbf", r"\rm": r"\mathrm",
                 r"\it": r"\mathit", r"\sf": r"\mathsf", r"\tt": r"\mathtt"}
@@ -40,7 +38,9 @@ Step = Callable[[list[str]], list[str]]
 
 
 def drop_spacing(tokens: list[str]) -> list[str]:
-    return [t for t in tokens if t not in SPACING]
+    """Without horizontal spacing commands (the self-check's set): at im2latex's resolution
+    one is hard to tell from another."""
+    return [t for t in tokens if t not in SPACING_COMMANDS]
 
 
 def drop_braces(tokens: list[str]) -> list[str]:
