@@ -15,6 +15,10 @@ which the rendered training sets never contain. The im2latex test split is not u
 are mostly short fragments, while formulas snipped from papers are long (im2latex's median
 is 85 characters), and a dev set of fragments reads far easier than real snips.
 
+``--look im2latex`` typesets the same held-out formulas in im2latex-100k's own look
+(:mod:`training.data.im2latex_look`), a dev set for the im2latex figures that is not the
+im2latex test split.
+
 Writes ``DIR/images/NNNNN.png`` and ``DIR/devset.jsonl`` (one record a line: file, text,
 source, font, points, dpi, theme). Reproducible from ``--seed``.
 """
@@ -33,6 +37,7 @@ from pathlib import Path
 
 from PIL import Image
 
+from training.data import im2latex_look
 from training.render.formulas import (
     FORMULA_FILE,
     formula_key,
@@ -220,8 +225,41 @@ def theme_name(rng: random.Random) -> str:
     return rng.choices(names, weights=[THEME_SHARES[n] for n in names])[0]
 
 
+def _finish_pdf_snips(rng: random.Random, cursor: int, group: list[str]
+                      ) -> list[tuple[Image.Image, Snip] | None]:
+    """The group typeset in one of :data:`FONTS`, each formula at its own DPI, finished
+    as a snip taken in a viewer (loose margins, a theme)."""
+    batch = BatchStyle(font=FONTS[(cursor // BATCH) % len(FONTS)],
+                       points=rng.choice((10, 11, 12)), dpi=0)
+    dpis = [rng.randint(*DPI_RANGE) for _ in group]
+    finished: list[tuple[Image.Image, Snip] | None] = []
+    for formula, dpi, grey in zip(group, dpis, render_group(group, batch, dpis), strict=True):
+        if grey is None:
+            finished.append(None)
+            continue
+        theme = sample_theme(rng, theme_name(rng))
+        style = ItemStyle("normalsize", True, theme, sample_margins(rng, dpi), 0.0, 0)
+        snip = Snip(formula, "", batch.font, batch.points, dpi, theme.name)
+        finished.append((finish_image(grey, style), snip))
+    return finished
+
+
+def _finish_im2latex(_rng: random.Random, _cursor: int, group: list[str]
+                     ) -> list[tuple[Image.Image, Snip] | None]:
+    greys = render_group(group, im2latex_look.batch_style(),
+                         [im2latex_look.RENDER_DPI] * len(group))
+    return [None if grey is None else
+            (im2latex_look.finish(grey), Snip(formula, "", im2latex_look.FONT,
+                                              im2latex_look.POINTS,
+                                              im2latex_look.RENDER_DPI // 2, "light"))
+            for formula, grey in zip(group, greys, strict=True)]
+
+
+LOOKS = {"pdf-snip": _finish_pdf_snips, im2latex_look.NAME: _finish_im2latex}
+
+
 def build(out: Path, count: int, seed: int, formulas_dir: Path, im2latex_dir: Path,
-          lengths_like: Path | None = None) -> int:
+          lengths_like: Path | None = None, look: str = "pdf-snip") -> int:
     rng = random.Random(f"devset-style:{seed}")
     pool = held_out_formulas(formulas_dir, im2latex_dir, seed,
                              max_chars=MAX_CHARS if lengths_like is None else LONG_MAX_CHARS)
@@ -236,20 +274,14 @@ def build(out: Path, count: int, seed: int, formulas_dir: Path, im2latex_dir: Pa
     while len(records) < count and cursor < len(pool):
         group = pool[cursor : cursor + BATCH]
         cursor += len(group)
-        batch = BatchStyle(font=FONTS[(cursor // BATCH) % len(FONTS)],
-                           points=rng.choice((10, 11, 12)), dpi=0)
-        dpis = [rng.randint(*DPI_RANGE) for _ in group]
-        for (source, formula), dpi, grey in zip(
-            group, dpis, render_group([f for _, f in group], batch, dpis), strict=True
-        ):
-            if grey is None or len(records) >= count:
+        finished = LOOKS[look](rng, cursor, [f for _, f in group])
+        for (source, _), done in zip(group, finished, strict=True):
+            if done is None or len(records) >= count:
                 continue
-            theme = sample_theme(rng, theme_name(rng))
-            style = ItemStyle("normalsize", True, theme, sample_margins(rng, dpi), 0.0, 0)
+            image, snip = done
             name = f"images/{len(records):05d}.png"
-            finish_image(grey, style).save(out / name)
-            snip = Snip(formula, source, batch.font, batch.points, dpi, theme.name)
-            records.append({"file": name, **snip.__dict__})
+            image.save(out / name)
+            records.append({"file": name, **{**snip.__dict__, "source": source}})
         logger.info("%d/%d snips", len(records), count)
     with (out / "devset.jsonl").open("w", encoding="utf-8") as handle:
         for record in records:
@@ -274,6 +306,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--lengths-like", type=Path, default=None, metavar="SPLIT",
                         help="draw formulas whose lengths follow this parquet split's "
                         "(e.g. ../shared/data/im2latex-100k/validation)")
+    parser.add_argument("--look", choices=sorted(LOOKS), default="pdf-snip",
+                        help="PDF snips in several fonts, DPIs and themes (default), or "
+                        "im2latex-100k's own look")
     args = parser.parse_args(argv)
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s")
     if args.n <= 0:
@@ -281,7 +316,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         made = build(args.out, args.n, args.seed, args.formulas, args.im2latex,
-                     args.lengths_like)
+                     args.lengths_like, args.look)
     except FileNotFoundError as exc:  # --lengths-like or a formula list that is not there
         print(f"devset: {exc}", file=sys.stderr)
         return 2

@@ -14,6 +14,9 @@ Writes parquet shards in the hub layout, ``DIR/train/NNNNN.parquet`` with ``imag
 (PNG bytes) and ``text`` columns, so a recipe names ``DIR`` like any data set. Shards are
 written as they finish and a rerun skips the shards already there; the same ``--seed``
 gives the same images.
+
+``--look im2latex`` draws the same formulas in im2latex-100k's own look instead
+(:mod:`training.data.im2latex_look`: Computer Modern 10 pt, 200 DPI halved, black on white).
 """
 
 from __future__ import annotations
@@ -26,6 +29,9 @@ import sys
 from multiprocessing import Pool
 from pathlib import Path
 
+from PIL import Image
+
+from training.data import im2latex_look
 from training.data.devset import (
     DPI_RANGE,
     FONTS,
@@ -57,6 +63,7 @@ TRAIN_DPI_RANGE = (DPI_RANGE[0] - 16, DPI_RANGE[1] + 28)
 BLUR_PROBABILITY, JPEG_PROBABILITY = 0.15, 0.15
 GROUP = 40  # formulas per pdflatex run (the dev set's batch)
 SETTINGS_FILE = "pdf_snips.json"
+LOOKS = ("pdf-snip", im2latex_look.NAME)
 
 
 def training_formulas(formulas_dir: Path, excluded: set[str], seed: int) -> list[tuple[str, str]]:
@@ -77,19 +84,34 @@ def shard_path(out: str | Path, number: int) -> Path:
     return Path(out) / "train" / f"{number:05d}.parquet"
 
 
-def render_shard(task: tuple[int, list[tuple[str, str]], int, str]) -> int:
+def _pdf_snip_group(rng: random.Random, group: list[str]) -> list[Image.Image | None]:
+    """A group typeset in one of the dev set's fonts, each at its own DPI, finished as a
+    snip (margins, theme, blur, JPEG)."""
+    batch = BatchStyle(font=rng.choice(FONTS), points=rng.choice((10, 11, 12)), dpi=0)
+    dpis = [rng.randint(*TRAIN_DPI_RANGE) for _ in group]
+    return [None if grey is None else finish_image(grey, _item_style(rng, dpi))
+            for dpi, grey in zip(dpis, render_group(group, batch, dpis), strict=True)]
+
+
+def _im2latex_group(_rng: random.Random, group: list[str]) -> list[Image.Image | None]:
+    greys = render_group(group, im2latex_look.batch_style(),
+                         [im2latex_look.RENDER_DPI] * len(group))
+    return [None if grey is None else im2latex_look.finish(grey) for grey in greys]
+
+
+RENDERERS = {"pdf-snip": _pdf_snip_group, im2latex_look.NAME: _im2latex_group}
+
+
+def render_shard(task: tuple[int, list[tuple[str, str]], int, str, str]) -> int:
     """Render one shard's formulas and write its parquet file; returns rows written."""
-    number, items, seed, out = task
+    number, items, seed, out, look = task
     rng = random.Random(f"pdf-snips-style:{seed}:{number}")
     rows: dict[str, list] = {"image": [], "text": []}
     for start in range(0, len(items), GROUP):
         group = [formula for _, formula in items[start : start + GROUP]]
-        batch = BatchStyle(font=rng.choice(FONTS), points=rng.choice((10, 11, 12)), dpi=0)
-        dpis = [rng.randint(*TRAIN_DPI_RANGE) for _ in group]
-        for formula, dpi, grey in zip(group, dpis, render_group(group, batch, dpis), strict=True):
-            if grey is None:
+        for formula, image in zip(group, RENDERERS[look](rng, group), strict=True):
+            if image is None:
                 continue
-            image = finish_image(grey, _item_style(rng, dpi))
             rows["image"].append({"bytes": png_bytes(image), "path": None})
             rows["text"].append(formula)
     path = shard_path(out, number)
@@ -98,7 +120,7 @@ def render_shard(task: tuple[int, list[tuple[str, str]], int, str]) -> int:
     return len(rows["text"])
 
 
-def plan(args: argparse.Namespace) -> list[tuple[int, list[tuple[str, str]], int, str]]:
+def plan(args: argparse.Namespace) -> list[tuple[int, list[tuple[str, str]], int, str, str]]:
     excluded = read_excluded_keys([p for p in args.exclude if p.exists()])
     pool = training_formulas(args.formulas, excluded, args.seed)
     if args.lengths_like is not None:
@@ -108,7 +130,8 @@ def plan(args: argparse.Namespace) -> list[tuple[int, list[tuple[str, str]], int
         pool = match_lengths(pool, length_shares(texts), args.count)
     pool = pool[: args.count]
     return [
-        (start // args.shard_size, pool[start : start + args.shard_size], args.seed, str(args.out))
+        (start // args.shard_size, pool[start : start + args.shard_size], args.seed,
+         str(args.out), args.look)
         for start in range(0, len(pool), args.shard_size)
     ]
 
@@ -138,6 +161,9 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--lengths-like", type=Path, default=None, metavar="SPLIT",
                         help="draw formulas whose lengths follow this parquet split's "
                         "(e.g. ../shared/data/im2latex-100k/validation)")
+    parser.add_argument("--look", choices=LOOKS, default="pdf-snip",
+                        help="PDF snips in the dev set's styles (default), or "
+                        "im2latex-100k's own look")
     return parser
 
 
@@ -150,6 +176,8 @@ def main(argv: list[str] | None = None) -> int:
     settings = {"count": args.count, "seed": args.seed, "shard_size": args.shard_size,
                 "lengths_like": str(args.lengths_like), "dpi_range": TRAIN_DPI_RANGE,
                 "exclude": sorted(str(p) for p in args.exclude)}
+    if args.look != "pdf-snip":  # older builds' settings files name no look
+        settings["look"] = args.look
     settings = json.loads(json.dumps(settings))  # tuples as lists, as stored
     problem = _check_settings(args.out, settings)
     if problem:
