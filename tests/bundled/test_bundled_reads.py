@@ -20,6 +20,15 @@ CASES = sorted(DATA.glob("*.png"))
 # Two-row aligned blocks (pdflatex, Computer Modern, 144 dpi, loose margins): read whole
 # on the 64-px canvas, two of the three come back wrong; row by row all three are exact.
 BLOCKS = sorted((DATA / "rows").glob("*.png"))
+# LaTeX defines each left-hand command as the right-hand one (\let\ge=\geq): the same
+# glyph, so no image can say which the author typed.
+SAME_COMMAND = {r"\ge": r"\geq", r"\le": r"\leq", r"\ne": r"\neq"}
+
+
+def same_command_tokens(latex: str) -> list[str]:
+    from model.postprocess import latex_tokens
+
+    return [SAME_COMMAND.get(t, t) for t in latex_tokens(latex)]
 
 
 def _dtypes():
@@ -57,9 +66,7 @@ def test_the_decoder_stays_tied_to_its_embeddings(recognizer):
 
 @pytest.mark.parametrize("image_path", BLOCKS, ids=[p.stem for p in BLOCKS])
 def test_reads_an_aligned_block_row_by_row(recognizer, image_path):
-    from model.postprocess import latex_tokens
-
     expected = image_path.with_suffix(".tex").read_text().strip()
     prediction = recognizer.recognize(Image.open(image_path))
     assert "rows" in prediction.timings_ms  # it went through model/layout
-    assert latex_tokens(prediction.latex) == latex_tokens(expected)
+    assert same_command_tokens(prediction.latex) == same_command_tokens(expected)
