@@ -244,15 +244,19 @@ def _finish_pdf_snips(rng: random.Random, cursor: int, group: list[str]
     return finished
 
 
+def render_in_im2latex_look(formulas: list[str]) -> list[Image.Image | None]:
+    """``formulas`` in im2latex-100k's own look; None where LaTeX failed."""
+    greys = render_group(formulas, im2latex_look.batch_style(),
+                         [im2latex_look.RENDER_DPI] * len(formulas))
+    return [None if grey is None else im2latex_look.finish(grey) for grey in greys]
+
+
 def _finish_im2latex(_rng: random.Random, _cursor: int, group: list[str]
                      ) -> list[tuple[Image.Image, Snip] | None]:
-    greys = render_group(group, im2latex_look.batch_style(),
-                         [im2latex_look.RENDER_DPI] * len(group))
-    return [None if grey is None else
-            (im2latex_look.finish(grey), Snip(formula, "", im2latex_look.FONT,
-                                              im2latex_look.POINTS,
-                                              im2latex_look.RENDER_DPI // 2, "light"))
-            for formula, grey in zip(group, greys, strict=True)]
+    return [None if image is None else
+            (image, Snip(formula, "", im2latex_look.FONT, im2latex_look.POINTS,
+                         im2latex_look.RENDER_DPI // 2, "light"))
+            for formula, image in zip(group, render_in_im2latex_look(group), strict=True)]
 
 
 LOOKS = {"pdf-snip": _finish_pdf_snips, im2latex_look.NAME: _finish_im2latex}

@@ -40,6 +40,7 @@ from training.data.devset import (
     length_shares,
     match_lengths,
     render_group,
+    render_in_im2latex_look,
     split_formulas,
     theme_name,
 )
@@ -94,9 +95,7 @@ def _pdf_snip_group(rng: random.Random, group: list[str]) -> list[Image.Image | 
 
 
 def _im2latex_group(_rng: random.Random, group: list[str]) -> list[Image.Image | None]:
-    greys = render_group(group, im2latex_look.batch_style(),
-                         [im2latex_look.RENDER_DPI] * len(group))
-    return [None if grey is None else im2latex_look.finish(grey) for grey in greys]
+    return render_in_im2latex_look(group)
 
 
 RENDERERS = {"pdf-snip": _pdf_snip_group, im2latex_look.NAME: _im2latex_group}
